@@ -1,0 +1,149 @@
+/**
+ * Validation of every request at the process boundary. The renderer (and any HTTP
+ * client) is untrusted: adapters call `validateRequest` before the service sees a value.
+ * The table is a mapped type over the contract, so a method without a validator does
+ * not compile.
+ */
+import { z } from 'zod';
+import { CoreError } from '../core/errors.js';
+import { API_METHODS, LIMITS, type ApiMethod, type ApiRequest } from './contract.js';
+
+const path = z.string().min(1).max(LIMITS.pathChars).refine((p) => !p.includes('\0'), 'must not contain NUL');
+const id = z.string().min(1).max(LIMITS.nameChars);
+const empty = z.object({}).strict();
+const percent = z.number().min(0).max(90);
+const split = z.enum(['train', 'validation', 'test']);
+
+const normalization = z.union([
+  z.object({ kind: z.literal('range'), min: z.number().finite(), max: z.number().finite() }).strict(),
+  z
+    .object({
+      kind: z.literal('meanStd'),
+      mean: z.union([z.number().finite(), z.tuple([z.number(), z.number(), z.number()])]),
+      std: z.union([z.number().positive(), z.tuple([z.number().positive(), z.number().positive(), z.number().positive()])]),
+    })
+    .strict(),
+]);
+
+const spec = z
+  .object({
+    heightPx: z.number().int().min(8).max(2048),
+    widthPx: z.number().int().min(8).max(2048),
+    crop: z.enum(['center', 'squash']),
+    normalization,
+  })
+  .partial()
+  .strict();
+
+const trainingConfig = z
+  .object({
+    architecture: id,
+    howManyTrainingSteps: z.number().int().min(1).max(1_000_000),
+    learningRate: z.number().positive().max(100),
+    optimizer: z.enum(['sgd', 'adam']),
+    trainBatchSize: z.number().int().min(1).max(100_000),
+    validationBatchSize: z.number().int().min(-1).max(100_000),
+    testBatchSize: z.number().int().min(-1).max(100_000),
+    evalStepInterval: z.number().int().min(1).max(1_000_000),
+    testingPercentage: percent,
+    validationPercentage: percent,
+    flipLeftRight: z.boolean(),
+    randomCrop: z.number().min(0).max(100),
+    randomScale: z.number().min(0).max(100),
+    randomBrightness: z.number().min(0).max(100),
+    hiddenUnits: z.number().int().min(0).max(4096),
+    classBalanced: z.boolean(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+  })
+  .partial()
+  .strict();
+
+const image = z.union([
+  z.object({ path }).strict(),
+  z.object({ dataBase64: z.string().min(1).max(LIMITS.imageBase64Chars).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64'), name: z.string().max(LIMITS.nameChars) }).strict(),
+]);
+
+const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
+  getEngine: empty,
+  getSettings: empty,
+  updateSettings: z
+    .object({
+      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+      featureEngine: z.enum(['auto', 'tfjs', 'onnx']),
+    })
+    .partial()
+    .strict(),
+  getHyperparameters: empty,
+  pickFolder: z.object({ purpose: z.enum(['dataset', 'model', 'export']) }).strict(),
+  openDataset: z.object({ path, validationPercent: percent.optional(), testPercent: percent.optional() }).strict(),
+  listDatasetImages: z
+    .object({
+      datasetId: id,
+      className: z.string().max(LIMITS.nameChars).optional(),
+      split: split.optional(),
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(LIMITS.pageSize).optional(),
+    })
+    .strict(),
+  listModels: empty,
+  downloadModel: z.object({ modelId: id }).strict(),
+  importModel: z
+    .object({
+      path,
+      name: z.string().max(LIMITS.nameChars).optional(),
+      bottleneckNode: z.string().max(LIMITS.pathChars).optional(),
+      labelsPath: path.optional(),
+      spec: spec.optional(),
+    })
+    .strict() as z.ZodType<ApiRequest<'importModel'>>,
+  setBottleneckNode: z.object({ modelId: id, node: z.string().min(1).max(LIMITS.pathChars) }).strict(),
+  describeModel: z.union([z.object({ modelId: id }).strict(), z.object({ runId: id }).strict()]),
+  startTraining: z.object({ datasetId: id, config: trainingConfig, name: z.string().max(LIMITS.nameChars).optional() }).strict(),
+  startSweep: z
+    .object({
+      datasetId: id,
+      config: trainingConfig,
+      parameter: z.enum(['learningRate', 'howManyTrainingSteps', 'trainBatchSize', 'hiddenUnits', 'optimizer', 'seed']),
+      values: z.array(z.union([z.number().finite(), z.string().max(40)])).min(1).max(LIMITS.sweepValues),
+    })
+    .strict(),
+  cancelTraining: z.object({ runId: id }).strict(),
+  listRuns: empty,
+  getRun: z.object({ runId: id }).strict(),
+  renameRun: z.object({ runId: id, name: z.string().trim().min(1).max(LIMITS.nameChars) }).strict(),
+  deleteRun: z.object({ runId: id }).strict(),
+  exportScalars: z.object({ runIds: z.array(id).min(1).max(LIMITS.runIds), format: z.enum(['csv', 'json']) }).strict(),
+  exportRun: z.object({ runId: id, path: path.optional(), onnx: z.boolean().optional() }).strict(),
+  classify: z
+    .object({
+      runId: id.optional(),
+      modelId: id.optional(),
+      image,
+      topK: z.number().int().min(1).max(100).optional(),
+    })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
+  getCacheInfo: empty,
+  clearCache: empty,
+};
+
+/** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name);
+}
+
+/**
+ * Checks a request from an untrusted client. Throws CoreError('INVALID_ARGUMENT') naming
+ * the method and the first offending field, or PAYLOAD_TOO_LARGE for oversized strings.
+ */
+export function validateRequest<M extends ApiMethod>(method: M, raw: unknown): ApiRequest<M> {
+  if (!isApiMethod(method)) throw new CoreError('INVALID_ARGUMENT', `Unknown method ${JSON.stringify(String(method)).slice(0, 80)}.`);
+  const result = schemas[method].safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'request';
+  if (issue?.code === 'too_big' && issue.origin === 'string') {
+    throw new CoreError('PAYLOAD_TOO_LARGE', `${method}: ${where} is too large (${issue.message}).`);
+  }
+  throw new CoreError('INVALID_ARGUMENT', `${method}: invalid ${where}: ${issue?.message ?? 'malformed request'}.`);
+}

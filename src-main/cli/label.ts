@@ -1,0 +1,88 @@
+/** `retrain-studio label`: label_image.py's flags over core's labelling. */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CoreError } from '../core/errors.js';
+import { selectEngine } from '../core/engine/index.js';
+import { labelImage } from '../core/classify/label.js';
+import { layersModelPredictor } from '../core/classify/index.js';
+import { loadLayersModelFromDir } from '../core/tf/file-io.js';
+import type { Output } from './output.js';
+
+const HELP = `Usage: retrain-studio label --graph DIR --image FILE [flags]
+  --graph DIR          an export folder (model.json + metadata.json + labels.txt), or any TF.js classifier folder
+  --labels FILE        labels, one per line (default: the export's labels.txt)
+  --image FILE         the image to classify
+  --input_layer NAME   checked against the model's input (error if different)
+  --output_layer NAME  checked against the model's output
+  --input_height N, --input_width N   input size (checked against the model)
+  --input_mean M, --input_std S       (pixel - M) / S; checked against an export's metadata
+  --crop center|squash how a non-export model's input is fitted (default squash, as label_image.py)
+  --top_k N            how many labels to print (default 5)
+  --json               print JSON`;
+
+const numberFlag = (flags: Record<string, unknown>, name: string): number | undefined => {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new CoreError('INVALID_ARGUMENT', `--${name} must be a number (got "${String(value)}").`);
+  return n;
+};
+
+/** Runs `label`; returns the exit code. */
+export async function labelCommandMain(argv: string[], out: Output): Promise<number> {
+  const text = { type: 'string' } as const;
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        graph: text, labels: text, image: text, input_layer: text, output_layer: text, input_height: text, input_width: text,
+        input_mean: text, input_std: text, crop: text, top_k: text, backend: text,
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    throw new CoreError('INVALID_ARGUMENT', (error as Error).message);
+  }
+  if (flags.help) return out.line(HELP), 0;
+  if (typeof flags.graph !== 'string' || typeof flags.image !== 'string') throw new CoreError('INVALID_ARGUMENT', `--graph and --image are required.\n${HELP}`);
+  if (flags.crop !== undefined && flags.crop !== 'center' && flags.crop !== 'squash') throw new CoreError('INVALID_ARGUMENT', '--crop must be center or squash.');
+  await selectEngine({ force: typeof flags.backend === 'string' ? (flags.backend as never) : undefined });
+  const result = await labelImage({
+    graph: path.resolve(flags.graph),
+    image: path.resolve(flags.image),
+    ...(typeof flags.labels === 'string' ? { labels: path.resolve(flags.labels) } : {}),
+    ...(typeof flags.input_layer === 'string' ? { inputLayer: flags.input_layer } : {}),
+    ...(typeof flags.output_layer === 'string' ? { outputLayer: flags.output_layer } : {}),
+    inputHeight: numberFlag(flags, 'input_height'),
+    inputWidth: numberFlag(flags, 'input_width'),
+    inputMean: numberFlag(flags, 'input_mean'),
+    inputStd: numberFlag(flags, 'input_std'),
+    topK: numberFlag(flags, 'top_k') ?? 5,
+    ...(flags.crop ? { crop: flags.crop as 'center' | 'squash' } : {}),
+    loadPlainClassifier: async (dir, spec, labels) => {
+      const model = await loadLayersModelFromDir(dir);
+      const predict = layersModelPredictor(model, spec);
+      const last = model.layers[model.layers.length - 1];
+      const isSoftmax = (last.getConfig() as { activation?: string }).activation === 'softmax' || last.getClassName() === 'Softmax';
+      return {
+        spec,
+        labels,
+        engine: `tfjs-${tf.getBackend()}`,
+        // Logits (e.g. the Darknet classifier) become probabilities.
+        predict: async (pixels, count) => {
+          const output = await predict(pixels, count);
+          if (isSoftmax) return output;
+          return tf.tidy(() => tf.softmax(tf.tensor2d(output, [count, output.length / count])).dataSync() as Float32Array);
+        },
+        dispose: () => model.dispose(),
+      };
+    },
+  });
+  if (flags.json) return out.line(JSON.stringify(result, null, 2)), 0;
+  for (const p of result.predictions) out.line(`${p.label} ${p.probability.toFixed(5)}`);
+  out.line(`Evaluation time: ${result.durationMs.toFixed(1)} ms (decode ${result.preprocessMs.toFixed(1)} ms, inference ${result.inferenceMs.toFixed(1)} ms, ${result.engine})`);
+  return 0;
+}

@@ -1,0 +1,26 @@
+/**
+ * Bottlenecks: the frozen network's features for every image, computed once per
+ * (image content, model, preprocessing spec) and kept in a content-addressed disk cache.
+ */
+export {
+  CACHE_FORMAT_VERSION,
+  cacheKey,
+  createBottleneckCache,
+  entryPath,
+  type BottleneckCache,
+  type BottleneckCacheCounters,
+  type BottleneckCacheOptions,
+  type BottleneckCacheStats,
+  type BottleneckKeyParts,
+} from './cache.js';
+export {
+  computeBottlenecks,
+  type BottleneckFailure,
+  type BottleneckImage,
+  type BottleneckProgress,
+  type BottleneckResult,
+  type BottleneckStats,
+  type ComputeBottlenecksOptions,
+  type DecodeFunction,
+  type DecodedPixels,
+} from './compute.js';

@@ -1,0 +1,133 @@
+/**
+ * Export: one TF.js layers model from image tensor to class probabilities (backbone +
+ * retrained head), with labels.txt and metadata.json describing exactly how to feed it.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CoreError } from '../errors.js';
+import { fileSaveHandler, writeAtomic } from '../tf/file-io.js';
+import { describeNormalization, normalizationAffine, type PreprocessSpec } from '../images/spec.js';
+import type { ModelInfo } from '../models/types.js';
+import { HEAD_OUTPUT_NAME } from '../training/index.js';
+
+/** metadata.json of an export: everything a program needs to feed the model correctly. */
+export type ExportMetadata = {
+  format: 'retrain-studio-export';
+  formatVersion: 1;
+  inputName: string;
+  inputShape: (number | null)[];
+  inputDtype: 'float32';
+  /** How pixels in [0, 255] become model input. */
+  normalization: PreprocessSpec['normalization'];
+  normalizationText: string;
+  /** label_image.py's --input_mean / --input_std equivalent: (pixel - mean) / std. */
+  inputMean: number;
+  inputStd: number;
+  crop: PreprocessSpec['crop'];
+  outputName: string;
+  outputShape: (number | null)[];
+  classes: string[];
+  backboneId: string;
+  bottleneckNode: string;
+  runId?: string;
+  appVersion: string;
+  createdAt: string;
+};
+
+export type ExportOptions = {
+  /** Truncated backbone: image → pooled features (FeatureExtractor.layersModel). */
+  backbone: tf.LayersModel;
+  /** Trained head: features → probabilities. */
+  head: tf.LayersModel;
+  info: ModelInfo;
+  classes: string[];
+  dir: string;
+  runId?: string;
+  appVersion: string;
+};
+
+/** label_image.py's mean/std for a spec's normalisation (per-channel specs use channel 0). */
+export function meanStdOf(spec: PreprocessSpec): { mean: number; std: number } {
+  const { scale, offset } = normalizationAffine(spec.normalization);
+  return { mean: +(-offset[0] / scale[0]).toFixed(6), std: +(1 / scale[0]).toFixed(6) };
+}
+
+/** Joins backbone and head into one model whose output layer is `final_result`. */
+export function combineModel(backbone: tf.LayersModel, head: tf.LayersModel): tf.LayersModel {
+  if (backbone.inputs.length !== 1 || backbone.outputs.length !== 1) {
+    throw new CoreError('MODEL_INVALID', 'Export needs a backbone with exactly one input and one output.');
+  }
+  // Reuse the head's layers (and so its weights) on the backbone's output tensor.
+  let y = backbone.outputs[0];
+  for (const layer of head.layers) y = layer.apply(y) as tf.SymbolicTensor;
+  return tf.model({ inputs: backbone.inputs, outputs: y, name: 'retrained_classifier' });
+}
+
+/**
+ * Writes model.json + weights.bin, labels.txt and metadata.json into `dir`.
+ * Returns the metadata and the files written.
+ */
+export async function exportClassifier(options: ExportOptions): Promise<{ dir: string; files: string[]; metadata: ExportMetadata }> {
+  const { backbone, head, info, classes, dir } = options;
+  const model = combineModel(backbone, head);
+  const inputShape = model.inputs[0].shape as (number | null)[];
+  const { mean, std } = meanStdOf(info.spec);
+  const metadata: ExportMetadata = {
+    format: 'retrain-studio-export',
+    formatVersion: 1,
+    inputName: model.inputs[0].name.replace(/:0$/, ''),
+    inputShape,
+    inputDtype: 'float32',
+    normalization: info.spec.normalization,
+    normalizationText: describeNormalization(info.spec.normalization),
+    inputMean: mean,
+    inputStd: std,
+    crop: info.spec.crop,
+    outputName: HEAD_OUTPUT_NAME,
+    outputShape: model.outputs[0].shape as (number | null)[],
+    classes,
+    backboneId: info.id,
+    bottleneckNode: info.bottleneckNode,
+    ...(options.runId ? { runId: options.runId } : {}),
+    appVersion: options.appVersion,
+    createdAt: new Date().toISOString(),
+  };
+  await mkdir(dir, { recursive: true });
+  await model.save(fileSaveHandler(dir, { userDefinedMetadata: { retrainStudio: metadata } }));
+  await writeAtomic(path.join(dir, 'labels.txt'), `${classes.join('\n')}\n`);
+  await writeAtomic(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+  return { dir, files: ['model.json', 'weights.bin', 'labels.txt', 'metadata.json'].map((f) => path.join(dir, f)), metadata };
+}
+
+/** A ready-to-copy labelling command for an export (this app's CLI, label_image.py's flags). */
+export function labelCommand(dir: string, metadata: ExportMetadata, image = 'image.jpg'): string {
+  const [, height, width] = metadata.inputShape;
+  const q = (s: string): string => (/^[\w./:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [
+    'retrain-studio label',
+    `--graph=${q(dir)}`,
+    `--labels=${q(path.join(dir, 'labels.txt'))}`,
+    `--input_layer=${metadata.inputName}`,
+    `--input_height=${height}`,
+    `--input_width=${width}`,
+    `--input_mean=${metadata.inputMean}`,
+    `--input_std=${metadata.inputStd}`,
+    `--output_layer=${metadata.outputName}`,
+    `--image=${q(image)}`,
+  ].join(' ');
+}
+
+/** A short TF.js snippet that loads the export and classifies an image element. */
+export function tfjsSnippet(metadata: ExportMetadata): string {
+  const [, height, width] = metadata.inputShape;
+  return [
+    `import * as tf from '@tensorflow/tfjs';`,
+    `const model = await tf.loadLayersModel('model.json');`,
+    `const labels = ${JSON.stringify(metadata.classes)};`,
+    `// Input '${metadata.inputName}': float32 [1, ${height}, ${width}, 3], ${metadata.normalizationText}, ${metadata.crop === 'center' ? 'centre-cropped to a square' : 'whole image resized'}.`,
+    `const x = tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(img), [${height}, ${width}]).toFloat().sub(${metadata.inputMean}).div(${metadata.inputStd}).expandDims(0));`,
+    `const probabilities = await model.predict(x).data(); // output '${metadata.outputName}'`,
+    `const top = [...probabilities].map((p, i) => [labels[i], p]).sort((a, b) => b[1] - a[1]).slice(0, 5);`,
+  ].join('\n');
+}

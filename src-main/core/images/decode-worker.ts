@@ -1,0 +1,28 @@
+/**
+ * Worker-thread entry of the decode pool: decodes one file per message and transfers the
+ * float pixels back. Loaded by pool.ts; not part of the public surface.
+ */
+import { parentPort } from 'node:worker_threads';
+import { CoreError } from '../errors.js';
+import { decodeImage } from './decode.js';
+import type { DecodeReply, DecodeRequest } from './pool.js';
+
+const port = parentPort;
+if (!port) throw new Error('decode-worker.ts must run in a worker thread');
+
+port.on('message', (request: DecodeRequest) => {
+  decodeImage(request.file, request.spec, request.options).then(
+    (image) => {
+      const reply: DecodeReply = { id: request.id, ok: true, data: image.data, heightPx: image.heightPx, widthPx: image.widthPx };
+      // Transfer, not copy: the array was allocated for this reply alone.
+      port.postMessage(reply, [image.data.buffer as ArrayBuffer]);
+    },
+    (error: unknown) => {
+      const reply: DecodeReply =
+        error instanceof CoreError
+          ? { id: request.id, ok: false, error: { isCoreError: true, ...error.toJSON() } }
+          : { id: request.id, ok: false, error: { isCoreError: false, message: error instanceof Error ? error.message : String(error) } };
+      port.postMessage(reply);
+    },
+  );
+});

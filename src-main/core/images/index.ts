@@ -1,0 +1,21 @@
+/**
+ * Images: decode, orient, convert, crop/resize, distort and normalise pixels for a model
+ * (`decodeImage`, or `createDecodePool` for worker threads), check files (`probeImage`),
+ * and make thumbnails. Everything goes through sharp (libvips).
+ */
+export * from './spec.js';
+export {
+  decodeImage,
+  decodeBytes,
+  hasDistortion,
+  validateSpec,
+  validateDistortion,
+  type DecodedImage,
+  type DecodeOptions,
+  type Distortion,
+} from './decode.js';
+export { createDecodePool, type DecodePool, type DecodePoolOptions, type PoolDecodeOptions } from './pool.js';
+export { probeImage, probeBytes, type ProbeResult } from './probe.js';
+export { makeThumbnail } from './thumbnail.js';
+export { sniffFormat, describeNotImage, SUPPORTED_FORMATS, SNIFF_BYTES, type SupportedFormat, type SniffResult } from './formats.js';
+export { type SkipCode, type ImageProblem, problemFromDecode, problemFromFsError } from './errors.js';

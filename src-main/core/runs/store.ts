@@ -1,0 +1,172 @@
+/**
+ * Training runs on disk, one folder each (retrain.py's --summaries_dir):
+ *   config.json   what was trained: hyperparameters, dataset, model, classes
+ *   metrics.jsonl one MetricPoint per evaluation step, appended as training goes
+ *   summary.json  status, engine, phase times, evaluation
+ *   model/        the trained head (TF.js layers) + labels.txt
+ *   train/, validation/  TensorBoard event files
+ */
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CoreError } from '../errors.js';
+import { writeAtomic } from '../tf/file-io.js';
+import type { ModelInfo } from '../models/types.js';
+import type { TrainingConfig, MetricPoint } from '../training/index.js';
+import type { EvaluationSummary } from '../evaluation/index.js';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export type PhaseTimes = {
+  modelLoadMs?: number;
+  bottlenecksMs?: number;
+  bottlenecksComputed?: number;
+  bottlenecksFromCache?: number;
+  trainingMs?: number;
+  evaluationMs?: number;
+  saveMs?: number;
+};
+
+export type RunConfigRecord = {
+  id: string;
+  name: string;
+  createdAt: string;
+  datasetRoot: string;
+  modelId: string;
+  /** The model as it was when the run started (its bottleneck node may change later). */
+  model: ModelInfo;
+  config: TrainingConfig;
+  classes: string[];
+  sweepId?: string;
+  appVersion: string;
+};
+
+export type RunSummaryRecord = {
+  status: RunStatus;
+  backend: string;
+  featureEngine: string;
+  device: string;
+  phases: PhaseTimes;
+  durationMs?: number;
+  testAccuracy?: number;
+  evaluation?: EvaluationSummary;
+  error?: string;
+  finishedAt?: string;
+};
+
+export type RunRecord = RunConfigRecord & Omit<RunSummaryRecord, 'evaluation'>;
+export type RunRecordDetail = RunRecord & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
+
+export interface RunStore {
+  readonly dir: string;
+  /** Creates the run folder with config.json and a `running` summary. */
+  create(record: Omit<RunConfigRecord, 'id' | 'createdAt'>, initial: Omit<RunSummaryRecord, 'status'>): Promise<RunConfigRecord>;
+  appendMetric(id: string, point: MetricPoint): Promise<void>;
+  writeSummary(id: string, summary: RunSummaryRecord): Promise<void>;
+  /** Folder of a run (validated id); throws NOT_FOUND for an unknown run. */
+  runDir(id: string): Promise<string>;
+  /** Newest first. Unreadable folders are skipped. */
+  list(): Promise<RunRecord[]>;
+  get(id: string): Promise<RunRecordDetail>;
+  rename(id: string, name: string): Promise<RunRecord>;
+  remove(id: string): Promise<void>;
+}
+
+/** A run store rooted at `dir` (created on first write). */
+export function createRunStore(dir: string): RunStore {
+  const folder = (id: string): string => {
+    if (!RUN_ID.test(id)) throw new CoreError('INVALID_ARGUMENT', `"${id.slice(0, 60)}" is not a run id.`);
+    return path.join(dir, id);
+  };
+  const existing = async (id: string): Promise<string> => {
+    const runFolder = folder(id);
+    try {
+      await stat(path.join(runFolder, 'config.json'));
+    } catch {
+      throw new CoreError('NOT_FOUND', `No run "${id}" in ${dir}.`);
+    }
+    return runFolder;
+  };
+  const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(file, 'utf8')) as T;
+
+  const readRecord = async (id: string): Promise<RunRecord & { evaluation?: EvaluationSummary }> => {
+    const runFolder = await existing(id);
+    const config = await readJson<RunConfigRecord>(path.join(runFolder, 'config.json'));
+    let summary: RunSummaryRecord;
+    try {
+      summary = await readJson<RunSummaryRecord>(path.join(runFolder, 'summary.json'));
+    } catch {
+      summary = { status: 'failed', backend: '', featureEngine: '', device: '', phases: {}, error: 'summary.json is missing or unreadable' };
+    }
+    return { ...config, ...summary };
+  };
+
+  return {
+    dir,
+    async create(record, initial) {
+      await mkdir(dir, { recursive: true });
+      const now = new Date();
+      const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
+      const id = `${stamp}-${randomBytes(3).toString('hex')}`;
+      const full: RunConfigRecord = { ...record, id, createdAt: now.toISOString() };
+      const runFolder = folder(id);
+      await mkdir(runFolder, { recursive: true });
+      await writeAtomic(path.join(runFolder, 'config.json'), JSON.stringify(full, null, 2));
+      await writeAtomic(path.join(runFolder, 'summary.json'), JSON.stringify({ ...initial, status: 'running' }, null, 2));
+      await writeAtomic(path.join(runFolder, 'metrics.jsonl'), '');
+      return full;
+    },
+    async appendMetric(id, point) {
+      await appendFile(path.join(folder(id), 'metrics.jsonl'), `${JSON.stringify(point)}\n`);
+    },
+    async writeSummary(id, summary) {
+      await writeAtomic(path.join(folder(id), 'summary.json'), JSON.stringify(summary, null, 2));
+    },
+    runDir: existing,
+    async list() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        return [];
+      }
+      const records: RunRecord[] = [];
+      for (const name of names.filter((n) => RUN_ID.test(n))) {
+        try {
+          const { evaluation: _evaluation, ...record } = await readRecord(name);
+          records.push(record);
+        } catch {
+          // Not a run folder (or half-deleted): not listed.
+        }
+      }
+      return records.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    },
+    async get(id) {
+      const record = await readRecord(id);
+      const text = await readFile(path.join(folder(id), 'metrics.jsonl'), 'utf8').catch(() => '');
+      const metrics: MetricPoint[] = [];
+      // A crash can leave a half-written last line: keep every complete one.
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          metrics.push(JSON.parse(line) as MetricPoint);
+        } catch {
+          break;
+        }
+      }
+      return { ...record, metrics };
+    },
+    async rename(id, name) {
+      const runFolder = await existing(id);
+      const config = await readJson<RunConfigRecord>(path.join(runFolder, 'config.json'));
+      await writeAtomic(path.join(runFolder, 'config.json'), JSON.stringify({ ...config, name }, null, 2));
+      const { evaluation: _evaluation, ...record } = await readRecord(id);
+      return record;
+    },
+    async remove(id) {
+      await rm(await existing(id), { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * TF.js model I/O on the local file system. Pure tfjs has no `file://` handler (that
+ * comes with tfjs-node, which is optional), so models are read and written here.
+ */
+import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CoreError } from '../errors.js';
+
+/** The parsed `model.json` of a TF.js layers or graph model. */
+export type ModelJson = {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  modelTopology: unknown;
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
+  modelInitializer?: unknown;
+  trainingConfig?: unknown;
+};
+
+/** Reads and parses `<dir>/model.json`; throws MODEL_NOT_FOUND / MODEL_INVALID with the path. */
+export async function readModelJson(dir: string): Promise<ModelJson> {
+  const file = path.join(dir, 'model.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new CoreError('MODEL_NOT_FOUND', `No model.json in ${dir}. Choose the folder that holds a TF.js model (model.json + weight files).`);
+  }
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (error) {
+    throw new CoreError('MODEL_INVALID', `${file} is not valid JSON (${(error as Error).message}).`);
+  }
+  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new CoreError('MODEL_INVALID', `${file} is not a TF.js model: it needs "modelTopology" and "weightsManifest".`);
+  }
+  return json;
+}
+
+/** An IOHandler that loads `model.json` and its weight shards from a folder. */
+export function fileLoadHandler(dir: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = await readModelJson(dir);
+      const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Buffer[] = [];
+      for (const group of json.weightsManifest) {
+        weightSpecs.push(...group.weights);
+        for (const shard of group.paths) {
+          const shardPath = path.join(dir, shard);
+          try {
+            buffers.push(await readFile(shardPath));
+          } catch {
+            throw new CoreError('MODEL_INVALID', `Weight file ${shardPath} named in model.json is missing. Download or copy the model again.`);
+          }
+        }
+      }
+      const joined = Buffer.concat(buffers);
+      const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy ?? undefined,
+        weightSpecs,
+        weightData,
+        signature: json.signature as tf.io.ModelArtifacts['signature'],
+        userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
+        modelInitializer: json.modelInitializer as tf.io.ModelArtifacts['modelInitializer'],
+        trainingConfig: json.trainingConfig as tf.io.ModelArtifacts['trainingConfig'],
+      };
+    },
+  };
+}
+
+/** Concatenates tfjs weight data (one buffer or several) into one ArrayBuffer. */
+export function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
+  if (!data) return new ArrayBuffer(0);
+  if (!Array.isArray(data)) return data;
+  const total = data.reduce((sum, b) => sum + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const b of data) {
+    out.set(new Uint8Array(b), offset);
+    offset += b.byteLength;
+  }
+  return out.buffer;
+}
+
+/**
+ * An IOHandler that writes `model.json` + `weights.bin` into `dir` (created if needed).
+ * Each file is written to a temp name and renamed, so a crash never leaves a half model.
+ */
+export function fileSaveHandler(dir: string, extraJson: Partial<ModelJson> = {}): tf.io.IOHandler {
+  return tf.io.withSaveHandler(async (artifacts) => {
+    await mkdir(dir, { recursive: true });
+    const weights = Buffer.from(joinWeightData(artifacts.weightData));
+    const json: ModelJson = {
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+      ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      ...extraJson,
+    };
+    await writeAtomic(path.join(dir, 'weights.bin'), weights);
+    await writeAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
+    return {
+      modelArtifactsInfo: {
+        dateSaved: new Date(),
+        modelTopologyType: 'JSON',
+        modelTopologyBytes: JSON.stringify(artifacts.modelTopology).length,
+        weightSpecsBytes: JSON.stringify(artifacts.weightSpecs).length,
+        weightDataBytes: weights.byteLength,
+      },
+    };
+  });
+}
+
+/** Writes a file via a temp name + rename so readers never see a partial file. */
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** Loads a TF.js layers model from a folder. */
+export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(fileLoadHandler(dir));
+}
+
+/** Loads a TF.js graph model from a folder. */
+export async function loadGraphModelFromDir(dir: string): Promise<tf.GraphModel> {
+  return tf.loadGraphModel(fileLoadHandler(dir));
+}

@@ -1,0 +1,55 @@
+/**
+ * The one place where errors become HTTP: CoreError codes map to statuses here, and only here.
+ */
+import { CoreError, type ErrorCode, type WireError } from '../api/contract.js';
+import type { Logger } from '../api/service-types.js';
+
+/**
+ * HTTP status for every error code. A `Record` over `ErrorCode`, so a new code in
+ * `core/errors.ts` fails to compile until it is given a status.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHORIZED: 401,
+  PATH_NOT_ALLOWED: 403,
+  NOT_FOUND: 404,
+  MODEL_NOT_FOUND: 404,
+  NODE_NOT_FOUND: 404,
+  // 499 is nginx's private code; 409 says "the resource's state (cancelled) conflicts".
+  CANCELLED: 409,
+  BUSY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  // Expected failures about the user's files: the request was fine, its content was not.
+  DATASET_EMPTY: 422,
+  DATASET_INVALID: 422,
+  IMAGE_UNREADABLE: 422,
+  MODEL_INVALID: 422,
+  INPUT_MISMATCH: 422,
+  UNSUPPORTED_LAYER: 422,
+  DOWNLOAD_FAILED: 502,
+  ENGINE_UNAVAILABLE: 503,
+  PARITY_FAILED: 500,
+  INTERNAL: 500,
+};
+
+/** The HTTP status for an error code (500 for anything unknown). */
+export function httpStatusFor(code: string): number {
+  return (HTTP_STATUS as Record<string, number | undefined>)[code] ?? 500;
+}
+
+/**
+ * Turns anything thrown into the wire form and its status. A CoreError keeps its code and
+ * message; any other value is a bug: it is logged with its stack and the client gets a
+ * generic INTERNAL message (no stack traces or paths leak to the client).
+ */
+export function toHttpError(error: unknown, logger: Logger, context: string): { status: number; body: { error: WireError } } {
+  if (error instanceof CoreError) {
+    return { status: httpStatusFor(error.code), body: { error: error.toJSON() } };
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  logger.error(`${context}: unexpected error: ${detail}`);
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL', message: `Internal error while handling ${context}; the server log has the details.` } },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * `startServe`: what `retrain-studio serve` and `npm start` (without Electron) run: create
+ * the service, start the HTTP server, print the URL, shut down cleanly on SIGINT/SIGTERM.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger, Service, ServiceOptions } from '../api/service-types.js';
+import { defaultDataDir } from '../core/paths.js';
+import { createServer, type RunningServer } from './http-server.js';
+
+/** Options of `startServe` (what the CLI's `serve` flags map to). */
+export type ServeOptions = {
+  /** Address to bind; default `127.0.0.1`. Any other address requires a token. */
+  host?: string;
+  /** TCP port; default 0 (the OS picks a free one; the printed URL shows it). */
+  port?: number;
+  /** Token clients must present; generated when binding a non-loopback address without one. */
+  token?: string;
+  /** App data folder; default `defaultDataDir()` ($RETRAIN_STUDIO_DATA_DIR or the platform's app-data dir). */
+  dataDir?: string;
+  /** Runs folder (retrain.py's --summaries_dir); default `<dataDir>/runs`. */
+  runsDir?: string;
+  /** Bottleneck cache folder (retrain.py's --bottleneck_dir); default `<dataDir>/bottlenecks`. */
+  cacheDir?: string;
+  /** Models folder; default `<dataDir>/models`. */
+  modelsDir?: string;
+  /** The built renderer; default `<package root>/dist/renderer` when it exists. */
+  staticDir?: string;
+  /** Receives the single line announcing the URL; default `console.log`. */
+  print?: (line: string) => void;
+  /** Service and server diagnostics; default stderr. */
+  logger?: Logger;
+  /** Close everything on SIGINT/SIGTERM; default true. A second signal kills the process. */
+  handleSignals?: boolean;
+  /** Factory of the service; default `createService` from `src-main/api/service.ts` (tests inject a fake). */
+  createService?: (options: ServiceOptions) => Promise<Service>;
+};
+
+/** A running `serve`: the server plus the service it owns. */
+export type ServeHandle = RunningServer & {
+  service: Service;
+  dataDir: string;
+  /** Resolves once everything is closed, by `close()` or by a signal. */
+  closed: Promise<void>;
+};
+
+const stderrLogger: Logger = {
+  info: (message) => console.error(`retrain-studio: ${message}`),
+  warn: (message) => console.error(`retrain-studio: warning: ${message}`),
+  error: (message) => console.error(`retrain-studio: error: ${message}`),
+};
+
+/**
+ * The built renderer folder of this installation: `dist/renderer` under the package root
+ * (found by walking up from this file to Retrain Studio's package.json), or undefined when
+ * the renderer has not been built.
+ */
+export function defaultStaticDir(from: string = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+  let dir = from;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'retrain-studio') {
+          const candidate = path.join(dir, 'dist', 'renderer');
+          return existsSync(path.join(candidate, 'index.html')) ? candidate : undefined;
+        }
+      } catch {
+        // An unreadable package.json belongs to something else; keep walking up.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Starts `serve`: creates the service on `dataDir`, starts the server, prints one line with
+ * the URL to open (including `#token=…` when a token is required) and, unless disabled,
+ * closes the server and the service on SIGINT/SIGTERM. It never exits the process: when
+ * everything is closed, Node exits by itself (the CLI may await `closed`).
+ * @throws Error when the port cannot be bound; whatever `createService` throws.
+ */
+export async function startServe(options: ServeOptions = {}): Promise<ServeHandle> {
+  const logger = options.logger ?? stderrLogger;
+  const print = options.print ?? ((line: string) => console.log(line));
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+  const makeService =
+    options.createService ?? (async (serviceOptions: ServiceOptions) => (await import('../api/service.js')).createService(serviceOptions));
+  const service = await makeService({
+    dataDir,
+    runsDir: options.runsDir,
+    cacheDir: options.cacheDir,
+    modelsDir: options.modelsDir,
+    logger,
+  });
+  let server: RunningServer;
+  try {
+    server = await createServer({
+      service,
+      host: options.host,
+      port: options.port,
+      token: options.token,
+      staticDir: options.staticDir ?? defaultStaticDir(),
+      logger,
+    });
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info(`${signal} received; stopping (press Ctrl+C again to force).`);
+    close().catch((error: unknown) => logger.error(`shutdown failed: ${String(error)}`));
+  };
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      removeSignalHandlers();
+      try {
+        await server.close();
+      } finally {
+        await service.close();
+        resolveClosed();
+      }
+    })();
+    return closing;
+  };
+  if (options.handleSignals ?? true) {
+    // `once`: after the first signal the default handler is back, so a second one kills a stuck shutdown.
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  print(`Retrain Studio is serving at ${server.openUrl}`);
+  return { ...server, service, dataDir, closed, close };
+}

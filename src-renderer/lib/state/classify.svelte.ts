@@ -1,0 +1,128 @@
+/**
+ * Classify one image with a trained run or a labelled model: the target, the image shown
+ * and the last result (top-k predictions with timings).
+ */
+import { LIMITS, type Classification, type ImageInput } from '../../../src-main/api/contract.js';
+import { api, CoreError, handleError, imageUrl } from '../api.js';
+
+export type ClassifyTarget = { kind: 'run'; runId: string } | { kind: 'model'; modelId: string };
+
+/** Reads a File as base64 without the `data:` prefix (async; never blocks the UI). */
+export function readFileAsBase64(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const result = String(reader.result ?? '');
+      resolve(result.slice(result.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(new CoreError('IMAGE_UNREADABLE', `Could not read ${file.name}: ${reader.error?.message ?? 'unknown error'}.`));
+    reader.readAsDataURL(file);
+  });
+}
+
+export class ClassifyState {
+  #target = $state.raw<ClassifyTarget | null>(null);
+  #result = $state.raw<Classification | null>(null);
+  #previewUrl = $state<string | null>(null);
+  #imageName = $state<string | null>(null);
+  #loading = $state(false);
+  #topK = $state(5);
+  #objectUrl: string | null = null;
+
+  /** What classifies: a run (its trained head) or a labelled model. */
+  get target(): ClassifyTarget | null {
+    return this.#target;
+  }
+  set target(value: ClassifyTarget | null) {
+    this.#target = value;
+  }
+
+  get result(): Classification | null {
+    return this.#result;
+  }
+
+  /** URL of the image being classified (object URL or image route). */
+  get previewUrl(): string | null {
+    return this.#previewUrl;
+  }
+
+  get imageName(): string | null {
+    return this.#imageName;
+  }
+
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  get topK(): number {
+    return this.#topK;
+  }
+  set topK(value: number) {
+    this.#topK = Math.max(1, Math.min(20, Math.round(value) || 5));
+  }
+
+  /** Classifies a local file by path (dataset thumbnails, Electron drops). */
+  async classifyPath(path: string): Promise<Classification | null> {
+    this.#setPreview(imageUrl(path), null);
+    this.#imageName = path.split(/[\\/]/).pop() ?? path;
+    return this.#classify({ path });
+  }
+
+  /** Classifies a picked or dropped File: by path when the host reveals it, else uploaded as base64. */
+  async classifyFile(file: File, path: string | null): Promise<Classification | null> {
+    if (path) return this.classifyPath(path);
+    this.#setPreview(URL.createObjectURL(file), true);
+    this.#imageName = file.name;
+    try {
+      if (file.size * 1.34 > LIMITS.imageBase64Chars) {
+        throw new CoreError('PAYLOAD_TOO_LARGE', `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; images up to about 24 MiB can be uploaded.`);
+      }
+      const dataBase64 = await readFileAsBase64(file);
+      return await this.#classify({ dataBase64, name: file.name });
+    } catch (error) {
+      handleError(error, 'Classify');
+      return null;
+    }
+  }
+
+  reset(): void {
+    this.#setPreview(null, null);
+    this.#target = null;
+    this.#result = null;
+    this.#imageName = null;
+    this.#loading = false;
+    this.#topK = 5;
+  }
+
+  async #classify(image: ImageInput): Promise<Classification | null> {
+    const target = this.#target;
+    if (!target) {
+      handleError(new CoreError('INVALID_ARGUMENT', 'Train a model first, or choose a labelled model to classify with.'), 'Classify');
+      return null;
+    }
+    this.#loading = true;
+    this.#result = null;
+    try {
+      const result = await api.classify({
+        ...(target.kind === 'run' ? { runId: target.runId } : { modelId: target.modelId }),
+        image,
+        topK: this.#topK,
+      });
+      this.#result = result;
+      return result;
+    } catch (error) {
+      handleError(error, 'Classify');
+      return null;
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  #setPreview(url: string | null, isObjectUrl: boolean | null): void {
+    if (this.#objectUrl) URL.revokeObjectURL(this.#objectUrl);
+    this.#objectUrl = isObjectUrl && url ? url : null;
+    this.#previewUrl = url;
+  }
+}
+
+export const classify = new ClassifyState();

@@ -1,0 +1,201 @@
+/** The opened dataset: its summary (classes, split counts, issues), scan progress and image pages. */
+import type { DatasetImageRow, DatasetSummary, Split } from '../../../src-main/api/contract.js';
+import { api, handleError, isDesktop, onEvent } from '../api.js';
+
+/** Images fetched per page when browsing a class. */
+export const IMAGE_PAGE_SIZE = 60;
+
+export type ImageBrowser = { className: string; split: Split | 'all'; total: number; images: DatasetImageRow[]; loading: boolean };
+
+export class DatasetState {
+  #summary = $state.raw<DatasetSummary | null>(null);
+  #path = $state('');
+  #validationPercent = $state(10);
+  #testPercent = $state(10);
+  #loading = $state(false);
+  #progress = $state.raw<{ done: number; total: number } | null>(null);
+  #lastError = $state<string | null>(null);
+  #canPickFolder = $state(true);
+  #browser = $state.raw<ImageBrowser | null>(null);
+
+  #trainable = $derived(this.#summary?.trainable ?? false);
+  #splitTotals = $derived.by(() => {
+    const totals = { train: 0, validation: 0, test: 0 };
+    for (const cls of this.#summary?.classes ?? []) {
+      totals.train += cls.counts.train;
+      totals.validation += cls.counts.validation;
+      totals.test += cls.counts.test;
+    }
+    return totals;
+  });
+
+  get summary(): DatasetSummary | null {
+    return this.#summary;
+  }
+
+  /** The folder path typed or chosen (kept between scans). */
+  get path(): string {
+    return this.#path;
+  }
+  set path(value: string) {
+    this.#path = value;
+  }
+
+  get validationPercent(): number {
+    return this.#validationPercent;
+  }
+  set validationPercent(value: number) {
+    this.#validationPercent = value;
+  }
+
+  get testPercent(): number {
+    return this.#testPercent;
+  }
+  set testPercent(value: number) {
+    this.#testPercent = value;
+  }
+
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  /** `dataset.progress` of the scan in flight, or null. */
+  get progress(): { done: number; total: number } | null {
+    return this.#progress;
+  }
+
+  /** The last scan's error message (also shown as a toast), for the inline notice. */
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  get trainable(): boolean {
+    return this.#trainable;
+  }
+
+  get splitTotals(): Record<Split, number> {
+    return this.#splitTotals;
+  }
+
+  /** False once the host said it has no folder dialog (a browser). */
+  get canPickFolder(): boolean {
+    return this.#canPickFolder;
+  }
+
+  /** The class being browsed image by image, or null. */
+  get browser(): ImageBrowser | null {
+    return this.#browser;
+  }
+
+  /** Follows scan progress events; returns the unsubscribe function. */
+  subscribe(): () => void {
+    return onEvent('dataset.progress', (progress) => {
+      if (this.#loading) this.#progress = { done: progress.done, total: progress.total };
+    });
+  }
+
+  /** Asks the host for a folder and opens it; hides the button where no dialog exists. */
+  async pickAndOpen(): Promise<void> {
+    try {
+      const path = await api.pickFolder({ purpose: 'dataset' });
+      if (path === null) {
+        if (!isDesktop()) this.#canPickFolder = false;
+        return;
+      }
+      await this.open(path);
+    } catch (error) {
+      handleError(error, 'Choose folder');
+    }
+  }
+
+  /** Scans a folder of class folders. Percentages are the current inputs unless given. */
+  async open(path = this.#path): Promise<DatasetSummary | null> {
+    const trimmed = path.trim();
+    if (!trimmed) {
+      this.#lastError = 'Type the path of a folder that holds one sub-folder per class.';
+      return null;
+    }
+    this.#path = trimmed;
+    this.#loading = true;
+    this.#progress = null;
+    this.#lastError = null;
+    try {
+      const summary = await api.openDataset({
+        path: trimmed,
+        validationPercent: this.#validationPercent,
+        testPercent: this.#testPercent,
+      });
+      this.#summary = summary;
+      this.#validationPercent = summary.validationPercent;
+      this.#testPercent = summary.testPercent;
+      this.#browser = null;
+      return summary;
+    } catch (error) {
+      this.#lastError = handleError(error, 'Dataset').message;
+      return null;
+    } finally {
+      this.#loading = false;
+      this.#progress = null;
+    }
+  }
+
+  /** Scans the same folder again (new files, changed split percentages). */
+  async rescan(): Promise<void> {
+    const root = this.#summary?.root ?? this.#path;
+    if (root) await this.open(root);
+  }
+
+  /** Opens the image browser on a class (first page). */
+  async browse(className: string, split: Split | 'all' = 'all'): Promise<void> {
+    const summary = this.#summary;
+    if (!summary) return;
+    this.#browser = { className, split, total: 0, images: [], loading: true };
+    await this.#loadPage(summary.id, className, split, 0);
+  }
+
+  /** Appends the next page of the browsed class. */
+  async loadMore(): Promise<void> {
+    const summary = this.#summary;
+    const browser = this.#browser;
+    if (!summary || !browser || browser.loading || browser.images.length >= browser.total) return;
+    this.#browser = { ...browser, loading: true };
+    await this.#loadPage(summary.id, browser.className, browser.split, browser.images.length);
+  }
+
+  closeBrowser(): void {
+    this.#browser = null;
+  }
+
+  async #loadPage(datasetId: string, className: string, split: Split | 'all', offset: number): Promise<void> {
+    try {
+      const page = await api.listDatasetImages({
+        datasetId,
+        className,
+        ...(split === 'all' ? {} : { split }),
+        offset,
+        limit: IMAGE_PAGE_SIZE,
+      });
+      const current = this.#browser;
+      if (!current || current.className !== className || current.split !== split) return;
+      this.#browser = { ...current, total: page.total, images: offset === 0 ? page.images : [...current.images, ...page.images], loading: false };
+    } catch (error) {
+      handleError(error, 'Images');
+      const current = this.#browser;
+      if (current) this.#browser = { ...current, loading: false };
+    }
+  }
+
+  reset(): void {
+    this.#summary = null;
+    this.#path = '';
+    this.#validationPercent = 10;
+    this.#testPercent = 10;
+    this.#loading = false;
+    this.#progress = null;
+    this.#lastError = null;
+    this.#canPickFolder = true;
+    this.#browser = null;
+  }
+}
+
+export const dataset = new DatasetState();

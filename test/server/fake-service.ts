@@ -1,0 +1,162 @@
+/**
+ * A typed fake of the service for adapter tests (server, Electron IPC and protocol).
+ * The method table is typed `CoreApi`, so a method added to the contract and missing here
+ * is a compile error. Calls are recorded; any method can be overridden per test.
+ */
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import {
+  CoreError,
+  type ApiMethod,
+  type CoreApi,
+  type EngineStatus,
+  type EventName,
+  type EventPayload,
+  type ModelSummary,
+} from '../../src-main/api/contract.js';
+import type { Service } from '../../src-main/api/service-types.js';
+
+export type FakeService = Service & {
+  /** Every contract call, in order, with the request the service received. */
+  calls: { method: ApiMethod; request: unknown }[];
+  /** Pushes an event to subscribers, as core would. */
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** Number of live event subscriptions. */
+  listenerCount(): number;
+  closed: boolean;
+  granted: string[];
+};
+
+export const FAKE_ENGINE: EngineStatus = {
+  backend: 'wasm',
+  package: '@tensorflow/tfjs-backend-wasm',
+  device: 'test CPU',
+  forced: false,
+  simd: true,
+  threads: 1,
+  candidates: [{ id: 'wasm', package: '@tensorflow/tfjs-backend-wasm', available: true, active: true }],
+  featureEngine: 'auto',
+  summary: 'wasm on test CPU',
+};
+
+const MODEL: ModelSummary = {
+  id: 'fake_model',
+  name: 'Fake model',
+  origin: 'catalog',
+  format: 'layers',
+  cached: true,
+  spec: { heightPx: 224, widthPx: 224, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
+  normalization: '[-1, 1]',
+  bottleneckNode: 'pool',
+  featureSize: 8,
+  hasLabels: false,
+};
+
+const notFound = (what: string) => Promise.reject(new CoreError('NOT_FOUND', `${what} does not exist in the fake service.`));
+
+/**
+ * A fake service. `allowedRoots` are the folders `resolveReadablePath` accepts (compared
+ * after realpath, like the real service); `overrides` replace contract methods.
+ */
+export function createFakeService(options: { allowedRoots?: string[]; overrides?: Partial<CoreApi> } = {}): FakeService {
+  const calls: FakeService['calls'] = [];
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  const granted = [...(options.allowedRoots ?? [])];
+
+  const base: CoreApi = {
+    getEngine: async () => FAKE_ENGINE,
+    getSettings: async () => ({ backend: 'auto', featureEngine: 'auto' }),
+    updateSettings: async (req) => ({ backend: req.backend ?? 'auto', featureEngine: req.featureEngine ?? 'auto' }),
+    getHyperparameters: async () => ({ hyperparameters: [], presets: [] }),
+    pickFolder: async () => null,
+    openDataset: async (req) => ({
+      id: 'ds1',
+      root: req.path,
+      classes: [],
+      issues: [],
+      duplicates: [],
+      imageCount: 0,
+      validationPercent: req.validationPercent ?? 10,
+      testPercent: req.testPercent ?? 10,
+      trainable: false,
+      scannedAt: new Date(0).toISOString(),
+    }),
+    listDatasetImages: async () => ({ total: 0, images: [] }),
+    listModels: async () => [MODEL],
+    downloadModel: async () => MODEL,
+    importModel: async () => MODEL,
+    setBottleneckNode: async () => MODEL,
+    describeModel: () => notFound('The model'),
+    startTraining: async () => ({ runId: 'run1' }),
+    startSweep: async () => ({ sweepId: 'sweep1', runIds: ['run1'] }),
+    cancelTraining: async () => undefined,
+    listRuns: async () => [],
+    getRun: (req) => notFound(`Run ${req.runId}`),
+    renameRun: (req) => notFound(`Run ${req.runId}`),
+    deleteRun: async () => undefined,
+    exportScalars: async () => ({ fileName: 'scalars.csv', mimeType: 'text/csv', text: 'step\n' }),
+    exportRun: (req) => notFound(`Run ${req.runId}`),
+    classify: async () => ({ source: 'x', predictions: [], durationMs: 1, preprocessMs: 0, inferenceMs: 1, engine: 'fake' }),
+    getCacheInfo: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
+    clearCache: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
+  };
+  const api = { ...base, ...options.overrides } as CoreApi;
+
+  // Record every call, then delegate.
+  const recorded = Object.fromEntries(
+    (Object.keys(api) as ApiMethod[]).map((method) => [
+      method,
+      (request: unknown) => {
+        calls.push({ method, request });
+        return (api[method] as (req: unknown) => Promise<unknown>)(request);
+      },
+    ]),
+  ) as CoreApi;
+
+  const resolveReadablePath = async (file: string): Promise<string> => {
+    if (!path.isAbsolute(file) || file.includes('\0')) throw new CoreError('PATH_NOT_ALLOWED', 'absolute paths only');
+    let real: string;
+    try {
+      real = await realpath(file);
+    } catch {
+      throw new CoreError('NOT_FOUND', `${file} does not exist.`);
+    }
+    for (const root of granted) {
+      const realRoot = await realpath(root).catch(() => root);
+      const relative = path.relative(realRoot, real);
+      if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return real;
+    }
+    throw new CoreError('PATH_NOT_ALLOWED', `${file} is outside the opened folders.`);
+  };
+
+  const service: FakeService = {
+    ...recorded,
+    calls,
+    granted,
+    closed: false,
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      const wrapped = listener as (payload: unknown) => void;
+      set.add(wrapped);
+      return () => set.delete(wrapped);
+    },
+    emit(event, payload) {
+      for (const listener of listeners.get(event) ?? []) listener(payload);
+    },
+    listenerCount: () => [...listeners.values()].reduce((n, set) => n + set.size, 0),
+    resolveReadablePath,
+    async thumbnail(file, sizePx) {
+      const real = await resolveReadablePath(file);
+      return sharp(real).resize(sizePx, sizePx, { fit: 'cover' }).jpeg().toBuffer();
+    },
+    grantPath(dir) {
+      granted.push(path.resolve(dir));
+    },
+    async close() {
+      service.closed = true;
+    },
+  };
+  return service;
+}

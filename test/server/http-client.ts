@@ -1,0 +1,76 @@
+/** A raw HTTP client for server tests: sends exactly the path and headers given (no normalisation). */
+import http from 'node:http';
+
+export type RawResponse = { status: number; headers: http.IncomingHttpHeaders; body: Buffer; text: string; json: () => any };
+
+export function request(
+  baseUrl: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { hostname, port, method: options.method ?? 'GET', path: options.path, headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const text = body.toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** POST /api/<method> with a JSON body. */
+export function callApi(baseUrl: string, method: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return request(baseUrl, {
+    method: 'POST',
+    path: `/api/${method}`,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/**
+ * Sends a body of `totalBytes` in 1 MiB chunks (chunked encoding unless `declareLength`) and
+ * resolves with the status as soon as the server answers, even if it stops reading.
+ */
+export function sendLargeBody(baseUrl: string, path: string, totalBytes: number, declareLength: boolean): Promise<{ status: number; text: string; bytesWritten: number }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let written = 0;
+    let answered = false;
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (declareLength) headers['Content-Length'] = String(totalBytes);
+    const req = http.request({ hostname, port, method: 'POST', path, headers, agent: false }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), bytesWritten: written }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, text: '', bytesWritten: written }));
+    });
+    // The server may close the socket while we are still writing; the answer is what matters.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const pump = () => {
+      while (!answered && written < totalBytes) {
+        const size = Math.min(chunk.length, totalBytes - written);
+        written += size;
+        if (!req.write(size === chunk.length ? chunk : chunk.subarray(0, size))) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
