@@ -16,7 +16,7 @@ const serveTarget = `http://127.0.0.1:${servePort}`;
 export default defineConfig({
   root: fileURLToPath(new URL('./src-renderer', import.meta.url)),
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: false })],
   build: {
     outDir: fileURLToPath(new URL('./dist/renderer', import.meta.url)),
     emptyOutDir: true,

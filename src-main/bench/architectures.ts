@@ -5,8 +5,8 @@
  * before stride-2 depthwise convs), ReLU6, BatchNormalization epsilon 1e-3 and momentum.
  * `include_top=False, pooling='avg'`: the output is the globally average-pooled bottleneck.
  *
- * Weights are random (TF.js default initialisers, seeded), so speed is representative
- * and features are not meaningful.
+ * Weights are random (seeded, He-scaled), so speed is representative and features are not
+ * meaningful.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -25,10 +25,16 @@ export type Architecture = {
   build(): tf.LayersModel;
 };
 
-// Fixed seeds keep the random weights identical from run to run.
+// Fixed seeds keep the random weights identical from run to run. He-style scales keep
+// activations of order 1 through the depth (Keras' glorot default makes them vanish towards
+// denormal floats, which would time the wrong arithmetic).
 let seedCounter = 1;
-function kernelInitializer(): tf.initializers.Initializer {
-  return tf.initializers.glorotUniform({ seed: seedCounter++ });
+function kernelInitializer(): ReturnType<typeof tf.initializers.heNormal> {
+  return tf.initializers.heNormal({ seed: seedCounter++ });
+}
+/** A depthwise 3×3 kernel sums 9 inputs per output, whatever the channel count. */
+function depthwiseInitializer(): ReturnType<typeof tf.initializers.randomNormal> {
+  return tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / 9), seed: seedCounter++ });
 }
 
 /** Keras `_make_divisible`: round channels to a multiple of `divisor`, never more than 10 % down. */
@@ -107,7 +113,7 @@ export function buildMobileNetV1(alpha: number, sizePx: number): tf.LayersModel 
         depthMultiplier: 1,
         strides,
         useBias: false,
-        depthwiseInitializer: kernelInitializer(),
+        depthwiseInitializer: depthwiseInitializer(),
         name: `conv_dw_${blockId}`,
       }),
       x,
@@ -191,7 +197,7 @@ export function buildMobileNetV2(alpha: number, sizePx: number): tf.LayersModel 
         strides: stride,
         useBias: false,
         padding: stride === 1 ? 'same' : 'valid',
-        depthwiseInitializer: kernelInitializer(),
+        depthwiseInitializer: depthwiseInitializer(),
         name: `${prefix}depthwise`,
       }),
       x,

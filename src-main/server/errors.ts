@@ -34,7 +34,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 
 /** The HTTP status for an error code (500 for anything unknown). */
 export function httpStatusFor(code: string): number {
-  return (HTTP_STATUS as Record<string, number | undefined>)[code] ?? 500;
+  return Object.hasOwn(HTTP_STATUS, code) ? HTTP_STATUS[code as ErrorCode] : 500;
 }
 
 /**

@@ -90,6 +90,9 @@ const THUMBNAIL_MAX_PX = 1024;
 /** A WebSocket client further behind than this is dropped rather than buffered without bound. */
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024;
 const WS_HEARTBEAT_MS = 30_000;
+/** How long and how much of a refused body is drained before the connection is cut. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 16 * 1024 * 1024;
 
 const stderrLogger: Logger = {
   info: (message) => console.error(`retrain-studio serve: ${message}`),
@@ -172,6 +175,29 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
+ * After an early answer (413), reads and drops a little more of the body so the client, still
+ * sending, gets to read the answer instead of a reset connection ("lingering close"); then
+ * cuts the connection. Nothing is buffered.
+ */
+function discardRest(req: http.IncomingMessage): void {
+  if (req.complete) return;
+  let discarded = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) {
+      clearTimeout(timer);
+      cut();
+    }
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
  * Starts the HTTP + WebSocket server. Binds 127.0.0.1 by default; any other address requires
  * a token (one is generated when none is given; read it from the result).
  * @throws Error when the port cannot be bound (EADDRINUSE, EACCES).
@@ -241,8 +267,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       body = await readBody(req, maxBodyBytes);
     } catch (error) {
       const { status, body: errorBody } = toHttpError(error, logger, `/api/${name}`);
-      // Stop here: the rest of an oversized body is not read, so the connection cannot be reused.
-      sendJson(res, status, errorBody, { ...headers, Connection: 'close' });
+      sendJson(res, status, errorBody, headers);
+      discardRest(req);
       return;
     }
     let raw: unknown = {};

@@ -286,7 +286,7 @@ export function describeEngine(info: EngineInfo): string {
   const name = spec && spec.backend !== spec.short ? `${info.backend} via ${spec.short}` : info.backend;
   let line = `${name}${details.length ? ` (${details.join(', ')})` : ''} on ${info.device}`;
   if (info.forced) line += ' (forced)';
-  const better = info.candidates.slice(0, Math.max(0, activeIndex)).filter((c) => c.reason);
+  const better = info.candidates.slice(0, Math.max(0, activeIndex)).filter((c) => c.reason && !c.reason.startsWith('not tried'));
   if (better.length > 0) {
     line += `; better engines not used: ${better
       .map((c) => `${CANDIDATES.find((s) => s.id === c.id)?.short ?? c.id}: ${c.reason}`)

@@ -76,7 +76,7 @@ export async function exportClassifier(options: ExportOptions): Promise<{ dir: s
   const metadata: ExportMetadata = {
     format: 'retrain-studio-export',
     formatVersion: 1,
-    inputName: model.inputs[0].name.replace(/:0$/, ''),
+    inputName: model.inputNames[0],
     inputShape,
     inputDtype: 'float32',
     normalization: info.spec.normalization,

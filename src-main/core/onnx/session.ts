@@ -42,6 +42,12 @@ export type OnnxSessionOptions = {
    * cannot start (onnxruntime-node ships CUDA support as a separate download). Default false.
    */
   preferCuda?: boolean;
+  /**
+   * Whether idle ONNX Runtime worker threads busy-wait for the next piece of work. Spinning
+   * lowers latency on an idle machine but burns the cores that image decoding and TF.js
+   * share with it. Default false.
+   */
+  allowSpinning?: boolean;
 };
 
 /** A loaded ONNX model. Call dispose() when done. */
@@ -64,7 +70,8 @@ export interface OnnxSession {
   dispose(): Promise<void>;
 }
 
-function sessionOptions(provider: 'cpu' | 'cuda', threads: number | undefined): ort.InferenceSession.SessionOptions {
+function sessionOptions(provider: 'cpu' | 'cuda', options: OnnxSessionOptions): ort.InferenceSession.SessionOptions {
+  const threads = options.threads;
   return {
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
@@ -73,6 +80,8 @@ function sessionOptions(provider: 'cpu' | 'cuda', threads: number | undefined): 
     ...(threads ? { intraOpNumThreads: threads } : {}),
     // 3 = errors only: ORT otherwise prints warnings (e.g. unused initializers) to stderr.
     logSeverityLevel: 3,
+    // Session config keys (onnxruntime_session_options_config_keys.h); values must be strings.
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
   };
 }
 
@@ -92,7 +101,7 @@ export async function createOnnxSession(onnxBytes: Uint8Array, options: OnnxSess
   if (options.preferCuda) fallbackReason = cudaUnavailableReason();
   if (options.preferCuda && !fallbackReason) {
     try {
-      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cuda', options.threads));
+      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cuda', options));
       provider = 'cuda';
     } catch (error) {
       fallbackReason = `CUDA execution provider unavailable: ${(error as Error).message.split('\n')[0]}`;
@@ -100,7 +109,7 @@ export async function createOnnxSession(onnxBytes: Uint8Array, options: OnnxSess
   }
   if (!session) {
     try {
-      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cpu', options.threads));
+      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cpu', options));
     } catch (error) {
       throw new CoreError('ENGINE_UNAVAILABLE', `ONNX Runtime could not load the model: ${(error as Error).message}`);
     }

@@ -4,6 +4,8 @@
  */
 import { LIMITS, type Classification, type ImageInput } from '../../../src-main/api/contract.js';
 import { api, CoreError, handleError, imageUrl } from '../api.js';
+import { models } from './models.svelte.js';
+import { runs } from './runs.svelte.js';
 
 export type ClassifyTarget = { kind: 'run'; runId: string } | { kind: 'model'; modelId: string };
 
@@ -29,9 +31,18 @@ export class ClassifyState {
   #topK = $state(5);
   #objectUrl: string | null = null;
 
-  /** What classifies: a run (its trained head) or a labelled model. */
+  /** The explicit choice, else the newest completed run, else the first labelled model. */
+  #effectiveTarget = $derived.by((): ClassifyTarget | null => {
+    if (this.#target) return this.#target;
+    const run = runs.completed[0];
+    if (run) return { kind: 'run', runId: run.id };
+    const model = models.labelled[0];
+    return model ? { kind: 'model', modelId: model.id } : null;
+  });
+
+  /** What classifies: a run (its trained head) or a labelled model (null = none available). */
   get target(): ClassifyTarget | null {
-    return this.#target;
+    return this.#effectiveTarget;
   }
   set target(value: ClassifyTarget | null) {
     this.#target = value;
@@ -95,7 +106,7 @@ export class ClassifyState {
   }
 
   async #classify(image: ImageInput): Promise<Classification | null> {
-    const target = this.#target;
+    const target = this.#effectiveTarget;
     if (!target) {
       handleError(new CoreError('INVALID_ARGUMENT', 'Train a model first, or choose a labelled model to classify with.'), 'Classify');
       return null;

@@ -211,6 +211,40 @@ describe('convertLayersModelToOnnx', () => {
     }
   }
 
+  it('Inception v3 block: conv (no bias) + BN (scale=false) + ReLU branches, pools, concat on channels', async () => {
+    const model = functional([11, 11, 4], (x) => {
+      const unit = (y: tf.SymbolicTensor, filters: number, kernelSize: [number, number], strides = 1, padding: 'same' | 'valid' = 'same') => {
+        let z = apply(tf.layers.conv2d({ filters, kernelSize, strides, padding, useBias: false }), y);
+        z = apply(tf.layers.batchNormalization({ scale: false }), z);
+        return apply(tf.layers.activation({ activation: 'relu' }), z);
+      };
+      const b1 = unit(x, 3, [1, 1]);
+      const b2 = unit(unit(x, 2, [1, 1]), 3, [1, 7]);
+      const b3 = unit(apply(tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x), 2, [7, 1]);
+      const mixed = apply(tf.layers.concatenate({ axis: 3 }), [b1, b2, b3]);
+      const reduced = apply(tf.layers.concatenate({ axis: -1 }), [
+        unit(mixed, 4, [3, 3], 2, 'valid'),
+        apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }), mixed),
+      ]);
+      return apply(tf.layers.globalAveragePooling2d({}), reduced);
+    });
+    await expectOnnxMatchesTfjs(model);
+    model.dispose();
+  });
+
+  it('MobileNet v1 Keras classifier top: GAP → Reshape(1,1,C) → Dropout → 1×1 conv → Reshape(K) → softmax', async () => {
+    const model = functional([7, 7, 6], (x) => {
+      let y = apply(tf.layers.globalAveragePooling2d({}), x);
+      y = apply(tf.layers.reshape({ targetShape: [1, 1, 6] }), y);
+      y = apply(tf.layers.dropout({ rate: 0.001 }), y);
+      y = apply(tf.layers.conv2d({ filters: 5, kernelSize: 1, padding: 'same' }), y);
+      y = apply(tf.layers.reshape({ targetShape: [5] }), y);
+      return apply(tf.layers.activation({ activation: 'softmax' }), y);
+    });
+    await expectOnnxMatchesTfjs(model);
+    model.dispose();
+  });
+
   it('global average / max pooling → dense → hidden dense → softmax', async () => {
     const model = functional([6, 6, 3], (x) => {
       const y = apply(tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }), x);

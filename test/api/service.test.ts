@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile, readFile, rename, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { useWasm } from '../helpers/tf.js';
+import { makeColourDataset, makeTinyBackbone, tempDir } from '../helpers/fixtures.js';
+import { createService, type Service } from '../../src-main/api/service.js';
+import type { RunSummary } from '../../src-main/api/contract.js';
+import { loadExportedClassifier, classifyImage } from '../../src-main/core/classify/index.js';
+import { readTensorBoardScalars } from '../../src-main/core/runs/index.js';
+
+/** Resolves with the run's final summary. */
+function finished(service: Service, runId: () => string | undefined): Promise<RunSummary> {
+  return new Promise((resolve) => {
+    const off = service.on('run.finished', (run) => {
+      if (run.id === runId()) {
+        off();
+        resolve(run);
+      }
+    });
+  });
+}
+
+describe('service: dataset → bottlenecks → training → evaluation → export → labelling', () => {
+  let service: Service;
+  let datasetRoot: string;
+  let modelDir: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    await useWasm();
+    const base = await tempDir('service');
+    datasetRoot = await makeColourDataset(path.join(base, 'colours'), 14);
+    await writeFile(path.join(datasetRoot, 'red', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    modelDir = await makeTinyBackbone(path.join(base, 'tiny-model'));
+    dataDir = path.join(base, 'data');
+    service = await createService({ dataDir });
+  });
+  afterAll(async () => service?.close());
+
+  it('trains a run, caches bottlenecks, exports a model that predicts what the app predicts', async () => {
+    const dataset = await service.openDataset({ path: datasetRoot });
+    expect(dataset.classes.map((c) => [c.name, c.count])).toEqual([['blue', 14], ['green', 14], ['red', 14]]);
+    expect(dataset.issues.find((i) => i.path.endsWith('broken.jpg'))).toMatchObject({ severity: 'skipped' });
+    expect(dataset.trainable).toBe(true);
+
+    const model = await service.importModel({ path: modelDir, name: 'tiny', spec: { normalization: { kind: 'range', min: -1, max: 1 }, crop: 'center' } });
+    expect(model).toMatchObject({ featureSize: 8, inputShape: [null, 16, 16, 3], normalization: expect.stringContaining('[-1, 1]') });
+
+    // Events can arrive before the reply that names the run: record them all, filter later.
+    const phases: Array<[string, string]> = [];
+    const points: Array<[string, number]> = [];
+    let runId: string | undefined;
+    service.on('run.phase', (p) => phases.push([p.runId, p.phase]));
+    service.on('training.progress', (p) => p.point && points.push([p.runId, p.point.step]));
+    const done = finished(service, () => runId);
+    ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 120, evalStepInterval: 20, learningRate: 0.5, testingPercentage: 20, validationPercentage: 20 } }));
+    const run = await done;
+    expect(run.status).toBe('completed');
+    expect(phases.filter(([id]) => id === runId).map(([, phase]) => phase)).toEqual(['queued', 'loading', 'bottlenecks', 'training', 'evaluating', 'saving', 'done']);
+    expect(points.filter(([id]) => id === runId).map(([, step]) => step)).toEqual([20, 40, 60, 80, 100, 120]);
+    expect(run.phases.bottlenecksComputed).toBe(42);
+    expect(run.phases.bottlenecksFromCache).toBe(0);
+    expect(run.testAccuracy).toBeGreaterThanOrEqual(0.8);
+    expect(run.backend).toBe('wasm');
+
+    const detail = await service.getRun({ runId: run.id });
+    expect(detail.metrics).toHaveLength(6);
+    expect(detail.evaluation?.confusion.flat().reduce((a, b) => a + b, 0)).toBe(detail.evaluation?.testCount);
+    // TensorBoard can read the run: train and validation event files with both tags.
+    const runDir = path.join(dataDir, 'runs', run.id);
+    const [trainEvents] = await readdir(path.join(runDir, 'train'));
+    const scalars = await readTensorBoardScalars(path.join(runDir, 'train', trainEvents));
+    expect(scalars.filter((s) => s.tag === 'accuracy').map((s) => s.step)).toEqual([20, 40, 60, 80, 100, 120]);
+
+    // A second run over the same images computes no bottleneck, even after the folder moves.
+    const moved = `${datasetRoot}-moved`;
+    await rename(datasetRoot, moved);
+    const reopened = await service.openDataset({ path: moved });
+    let second: string | undefined;
+    const secondDone = finished(service, () => second);
+    ({ runId: second } = await service.startTraining({ datasetId: reopened.id, config: { architecture: model.id, howManyTrainingSteps: 20, evalStepInterval: 10, testingPercentage: 20, validationPercentage: 20 } }));
+    const secondRun = await secondDone;
+    expect(secondRun.phases).toMatchObject({ bottlenecksComputed: 0, bottlenecksFromCache: 42 });
+    expect((await service.listRuns({})).map((r) => r.id)).toEqual(expect.arrayContaining([run.id, second]));
+
+    // Export, load fresh from disk, compare with the app's own labelling.
+    const exported = await service.exportRun({ runId: run.id });
+    expect(exported.labelCommand).toContain('--input_layer=input_image ');
+    expect(exported.labelCommand).toContain('--input_height=16');
+    const metadata = JSON.parse(await readFile(path.join(exported.dir, 'metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ inputName: 'input_image', inputShape: [null, 16, 16, 3], outputName: 'final_result', classes: ['blue', 'green', 'red'], normalization: { kind: 'range', min: -1, max: 1 } });
+    const fresh = await loadExportedClassifier(exported.dir);
+    try {
+      for (const file of ['blue/blue_0.jpg', 'green/green_3.png', 'red/red_5.png']) {
+        const image = path.join(moved, file);
+        const inApp = await service.classify({ runId: run.id, image: { path: image }, topK: 3 });
+        const fromExport = await classifyImage(fresh, image, 3);
+        expect(inApp.predictions.map((p) => p.label)).toEqual(fromExport.predictions.map((p) => p.label));
+        inApp.predictions.forEach((p, i) => expect(Math.abs(p.probability - fromExport.predictions[i].probability)).toBeLessThan(1e-5));
+        expect(inApp.predictions[0].label).toBe(file.split('/')[0]);
+        expect(inApp.durationMs).toBeGreaterThan(0);
+      }
+    } finally {
+      fresh.dispose();
+    }
+
+    // CSV of the scalars has one row per evaluation step of each run.
+    const csv = await service.exportScalars({ runIds: [run.id], format: 'csv' });
+    expect(csv.text.trim().split('\n')).toHaveLength(1 + 6);
+  });
+
+  it('cancels a run and records it as cancelled', async () => {
+    const dataset = await service.openDataset({ path: `${datasetRoot}-moved` });
+    const model = (await service.listModels({})).find((m) => m.origin === 'imported')!;
+    let runId: string | undefined;
+    const done = finished(service, () => runId);
+    const off = service.on('training.progress', (p) => p.runId === runId && p.step > 10 && void service.cancelTraining({ runId }).catch(() => {}));
+    ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 1_000_000 } }));
+    const run = await done;
+    off();
+    expect(run.status).toBe('cancelled');
+    await expect(service.exportRun({ runId: run.id })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('refuses to read files outside opened folders', async () => {
+    await expect(service.resolveReadablePath('/etc/passwd')).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.classify({ modelId: 'nope', image: { path: '/etc/hostname' } })).rejects.toHaveProperty('code');
+    await expect(service.resolveReadablePath(`${datasetRoot}-moved/../../../etc/passwd`)).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+  });
+
+  it('rejects a dataset folder without classes with a readable error', async () => {
+    const empty = await tempDir('empty');
+    const summary = await service.openDataset({ path: empty });
+    expect(summary.trainable).toBe(false);
+    expect(summary.issues[0].message).toMatch(/class/i);
+  });
+});
