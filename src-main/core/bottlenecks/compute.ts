@@ -52,8 +52,10 @@ export type BottleneckResult = {
   /**
    * Aligned with `options.images`: `vectors[i]` is the bottleneck of `images[i]`
    * (length `featureSize`), or `undefined` when that image failed (see `failed`).
+   * Images with identical content share one array instance: treat vectors as read-only.
    */
   vectors: Array<Float32Array | undefined>;
+  /** Floats per vector (the extractor's `info.featureSize`, or learned from the output when that is 0). */
   featureSize: number;
   /** Images that could not be decoded, with the reason; the run went on without them. */
   failed: BottleneckFailure[];
@@ -143,7 +145,8 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
   const lookupConcurrency = positiveInt(options.lookupConcurrency, 16, 'lookupConcurrency');
   const progressIntervalMs = options.progressIntervalMs ?? 250;
   const spec = extractor.info.spec;
-  const featureSize = extractor.info.featureSize;
+  // 0 (unknown) is learned from the first vector seen.
+  let featureSize = extractor.info.featureSize > 0 ? extractor.info.featureSize : 0;
   const pixelsPerImage = spec.heightPx * spec.widthPx * 3;
   const modelSpecKey = specKey(spec);
   const startedAt = performance.now();
@@ -189,7 +192,8 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       if (signal?.aborted) return;
       const i = nextLookup++;
       const vector = await cache.get(keys[i]);
-      if (vector && vector.length === featureSize) {
+      if (vector && vector.length > 0 && (featureSize === 0 || vector.length === featureSize)) {
+        featureSize = vector.length;
         vectors[i] = vector;
         fromCache++;
         report(false);
@@ -292,10 +296,13 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       const count = members.length;
       const input = count === batchSize ? buffer : buffer.subarray(0, count * pixelsPerImage);
       const output = await extractor.extract(input, count);
+      if (featureSize === 0 && output instanceof Float32Array && output.length > 0 && output.length % count === 0) {
+        featureSize = output.length / count;
+      }
       if (!(output instanceof Float32Array) || output.length !== count * featureSize) {
         throw new CoreError(
           'MODEL_INVALID',
-          `The ${extractor.engine} extractor for ${extractor.info.id} returned ${String(output?.length)} values for ${count} images; expected ${count} × ${featureSize}.`,
+          `The ${extractor.engine} extractor for ${extractor.info.id} returned ${String(output?.length)} values for ${count} images; expected ${count} × ${featureSize || 'n'}.`,
         );
       }
       const writes: Promise<void>[] = [];

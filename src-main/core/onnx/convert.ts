@@ -145,10 +145,23 @@ function tfPads(
 }
 
 class Converter {
-  constructor(
-    readonly g: GraphBuilder,
-    readonly opset: number,
-  ) {}
+  /** Initializers per (layer, weight, layout), so a layer applied twice stores its weights once. */
+  private readonly layerTensors = new Map<tf.layers.Layer, Map<string, string>>();
+
+  constructor(readonly g: GraphBuilder) {}
+
+  /** The initializer for `layer`'s weight `key` with `dims`, built by `produce` on first use. */
+  layerTensor(layer: tf.layers.Layer, key: string, dims: number[], produce: () => Float32Array): string {
+    let perLayer = this.layerTensors.get(layer);
+    if (!perLayer) this.layerTensors.set(layer, (perLayer = new Map()));
+    const cacheKey = `${key}|${dims.join(',')}`;
+    let name = perLayer.get(cacheKey);
+    if (!name) {
+      name = this.g.addFloatTensor(`${layer.name}/${key}`, dims, produce());
+      perLayer.set(cacheKey, name);
+    }
+    return name;
+  }
 
   transpose(name: string, perm: number[], base: string): string {
     return this.g.op('Transpose', [name], base, { perm: attr.ints(perm) });
@@ -267,7 +280,7 @@ class Converter {
         const groups = typeof config.groups === 'number' ? config.groups : 1;
         // [kh, kw, in/groups, out] → [out, in/groups, kh, kw]
         const w = transposeData(k.data, k.shape, [3, 2, 0, 1]);
-        let y = this.convolution(layer, config, x, g.addFloatTensor(`${base}/kernel`, w.shape, w.data), groups);
+        let y = this.convolution(layer, config, x, this.layerTensor(layer, 'kernel', w.shape, () => w.data), groups);
         y = this.addBias(layer, y, 4, base);
         return [this.activation(layer, y, 4, config.activation, `${base}_act`)];
       }
@@ -279,7 +292,7 @@ class Converter {
         // [kh, kw, C, M] → [C*M, 1, kh, kw]; output channel c*M+m, as in TF.
         const w = transposeData(k.data, k.shape, [2, 3, 0, 1]);
         const dims = [channels * multiplier, 1, kh, kw];
-        let y = this.convolution(layer, config, x, g.addFloatTensor(`${base}/depthwise_kernel`, dims, w.data), channels);
+        let y = this.convolution(layer, config, x, this.layerTensor(layer, 'depthwise_kernel', dims, () => w.data), channels);
         y = this.addBias(layer, y, 4, base);
         return [this.activation(layer, y, 4, config.activation, `${base}_act`)];
       }
@@ -291,9 +304,9 @@ class Converter {
         const [kh, kw, channels, multiplier] = dk.shape;
         const dw = transposeData(dk.data, dk.shape, [2, 3, 0, 1]);
         const dDims = [channels * multiplier, 1, kh, kw];
-        const depthwise = this.convolution(layer, config, x, g.addFloatTensor(`${base}/depthwise_kernel`, dDims, dw.data), channels);
+        const depthwise = this.convolution(layer, config, x, this.layerTensor(layer, 'depthwise_kernel', dDims, () => dw.data), channels);
         const pw = transposeData(pk.data, pk.shape, [3, 2, 0, 1]);
-        let y = g.op('Conv', [depthwise, g.addFloatTensor(`${base}/pointwise_kernel`, pw.shape, pw.data)], `${base}_pointwise`, {
+        let y = g.op('Conv', [depthwise, this.layerTensor(layer, 'pointwise_kernel', pw.shape, () => pw.data)], `${base}_pointwise`, {
           kernel_shape: attr.ints([1, 1]),
         });
         y = this.addBias(layer, y, 4, base);
@@ -303,16 +316,16 @@ class Converter {
       case 'Dense': {
         const k = requireWeight(layer, 'kernel');
         const b = weight(layer, 'bias');
-        const kernelName = g.addFloatTensor(`${base}/kernel`, k.shape, k.data);
+        const kernelName = this.layerTensor(layer, 'kernel', k.shape, () => k.data);
         let y: string;
         if (rank === 2) {
           const inputs2 = [x.name, kernelName];
-          if (b) inputs2.push(g.addFloatTensor(`${base}/bias`, b.shape, b.data));
+          if (b) inputs2.push(this.layerTensor(layer, 'bias', b.shape, () => b.data));
           y = g.op('Gemm', inputs2, base);
         } else {
           // Dense acts on the last Keras axis, so work in NHWC for rank 4.
           y = g.op('MatMul', [this.toKerasLayout(x, base), kernelName], base);
-          if (b) y = g.op('Add', [y, g.addFloatTensor(`${base}/bias`, b.shape, b.data)], `${base}_bias`);
+          if (b) y = g.op('Add', [y, this.layerTensor(layer, 'bias', b.shape, () => b.data)], `${base}_bias`);
           y = this.fromKerasLayout(y, outShape, base);
         }
         return [this.activation(layer, y, outShape.length, config.activation, `${base}_act`)];
@@ -343,7 +356,7 @@ class Converter {
         const a = requireWeight(layer, 'alpha');
         // alpha has the input's non-batch shape (1 on shared axes); store it in the internal layout.
         const slope = rank === 4 ? transposeData(a.data, a.shape, [2, 0, 1]) : a;
-        return [g.op('PRelu', [x.name, g.addFloatTensor(`${base}/alpha`, slope.shape, slope.data)], base)];
+        return [g.op('PRelu', [x.name, this.layerTensor(layer, 'alpha', slope.shape, () => slope.data)], base)];
       }
 
       case 'Rescaling': {
@@ -455,7 +468,7 @@ class Converter {
     const b = weight(layer, 'bias');
     if (!b) return y;
     const dims = rank === 4 ? [b.data.length, 1, 1] : [b.data.length];
-    return this.g.op('Add', [y, this.g.addFloatTensor(`${base}/bias`, dims, b.data)], `${base}_bias`);
+    return this.g.op('Add', [y, this.layerTensor(layer, 'bias', dims, () => b.data)], `${base}_bias`);
   }
 
   batchNormalization(layer: tf.layers.Layer, config: Config, x: Value): string {
@@ -475,10 +488,10 @@ class Converter {
         'BatchNormalization',
         [
           x.name,
-          g.addFloatTensor(`${base}/gamma`, [channels], gamma),
-          g.addFloatTensor(`${base}/beta`, [channels], beta),
-          g.addFloatTensor(`${base}/moving_mean`, [channels], mean),
-          g.addFloatTensor(`${base}/moving_variance`, [channels], variance),
+          this.layerTensor(layer, 'gamma', [channels], () => gamma),
+          this.layerTensor(layer, 'beta', [channels], () => beta),
+          this.layerTensor(layer, 'moving_mean', [channels], () => mean),
+          this.layerTensor(layer, 'moving_variance', [channels], () => variance),
         ],
         base,
         { epsilon: attr.float(epsilon) },
@@ -492,8 +505,8 @@ class Converter {
       scale[c] = s;
       shift[c] = beta[c] - mean[c] * s;
     }
-    const scaled = g.op('Mul', [x.name, g.addFloatTensor(`${base}/scale`, [channels], scale)], `${base}_scale`);
-    return g.op('Add', [scaled, g.addFloatTensor(`${base}/shift`, [channels], shift)], base);
+    const scaled = g.op('Mul', [x.name, this.layerTensor(layer, 'scale', [channels], () => scale)], `${base}_scale`);
+    return g.op('Add', [scaled, this.layerTensor(layer, 'shift', [channels], () => shift)], base);
   }
 }
 
@@ -512,7 +525,7 @@ export function convertPlan(plan: GraphPlan, options: ConvertOptions = {}): Conv
     throw new CoreError('INVALID_ARGUMENT', `ONNX opset ${opset} is not supported for 1-D global pooling; use opset 13–17.`);
   }
   const g = new GraphBuilder();
-  const converter = new Converter(g, opset);
+  const converter = new Converter(g);
   const values = new Map<number, Value>();
 
   const inputBase = options.inputName ?? 'input';

@@ -99,11 +99,6 @@ export function planModels(models: tf.LayersModel[]): GraphPlan {
   return { inputs, outputs: current, steps };
 }
 
-/** Every weight variable of a layer, in declaration order (read without copying). */
-function layerWeightTensors(layer: tf.layers.Layer): tf.Tensor[] {
-  return layer.getWeights();
-}
-
 function stableConfig(layer: tf.layers.Layer): string {
   const config = { ...layer.getConfig() } as Record<string, unknown>;
   delete config.name;
@@ -130,7 +125,8 @@ export function fingerprintPlan(plan: GraphPlan, salt: string): string {
         out: step.outputs,
       }),
     );
-    for (const w of layerWeightTensors(step.layer)) {
+    // getWeights() returns the variables themselves: nothing to dispose.
+    for (const w of step.layer.getWeights()) {
       hash.update(JSON.stringify(w.shape));
       const data = w.dataSync() as Float32Array;
       hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

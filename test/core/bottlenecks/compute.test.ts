@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import {
 } from '../../../src-main/core/bottlenecks/index.js';
 import { CoreError } from '../../../src-main/core/errors.js';
 import { decodeImage, specKey } from '../../../src-main/core/images/index.js';
-import { useWasm } from '../../helpers/tf.js';
+import type { ModelInfo } from '../../../src-main/core/models/types.js';
+import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { fakeExtractor, makeImages, sha256, tinyTfjsExtractor, TINY_SPEC, type TestImage } from './pipeline-fixtures.js';
 
 const decode: DecodeFunction = (file, spec) => decodeImage(file, spec);
@@ -294,5 +295,81 @@ describe('computeBottlenecks', () => {
     });
     const empty = await computeBottlenecks({ images: [], extractor: fakeExtractor(), cache, decode });
     expect(empty).toMatchObject({ vectors: [], failed: [], stats: { total: 0, computed: 0 } });
+  });
+});
+
+describe('computeBottlenecks with the real MobileNetV2 0.35 and flower photos', () => {
+  it.skipIf(!hasShared)('matches one-at-a-time extraction, keeps images aligned, and leaks no tensors', async () => {
+    const tf = await useWasm();
+    const { loadFeatureExtractor } = await import('../../../src-main/core/models/index.js');
+    const info: ModelInfo = {
+      id: 'mobilenet_v2_0.35_224',
+      name: 'MobileNetV2 0.35 (shared)',
+      origin: 'imported',
+      format: 'layers',
+      dir: sharedPath('models', 'mobilenet_v2_0.35_224'),
+      spec: { heightPx: 224, widthPx: 224, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
+      inputName: 'input',
+      inputShape: [null, 224, 224, 3],
+      bottleneckNode: 'out_relu',
+      featureSize: 1280,
+      outputNode: 'out_relu',
+    };
+    const extractor = await loadFeatureExtractor(info);
+    const root = await mkdtemp(path.join(tmpdir(), 'rs-bn-real-'));
+    try {
+      const files: TestImage[] = [];
+      for (const flower of ['daisy', 'roses', 'tulips']) {
+        const dir = sharedPath('datasets', 'flower_photos_small', flower);
+        const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg')).sort().slice(0, 4);
+        for (const name of names) {
+          const file = path.join(dir, name);
+          files.push({ path: file, contentHash: sha256(await readFile(file)) });
+        }
+      }
+      const tensorsBefore = tf.memory().numTensors;
+      const cache = createBottleneckCache({ dir: root });
+      const result = await computeBottlenecks({ images: files, extractor, cache, batchSize: 5, decodeWorkers: 2 });
+      expect(result.stats).toMatchObject({ total: 12, computed: 12, failed: 0 });
+      expect(result.featureSize).toBe(1280);
+
+      for (const i of [0, 6, 11]) {
+        const pixels = await decodeImage(files[i].path, info.spec);
+        const alone = await extractor.extract(pixels.data, 1);
+        const batched = result.vectors[i]!;
+        let maxDiff = 0;
+        for (let j = 0; j < 1280; j++) maxDiff = Math.max(maxDiff, Math.abs(batched[j] - alone[j]));
+        expect(maxDiff).toBeLessThan(1e-4);
+        expect(Math.max(...alone)).toBeGreaterThan(0.1);
+      }
+      // Different photos give clearly different features.
+      let distance = 0;
+      for (let j = 0; j < 1280; j++) distance += Math.abs(result.vectors[0]![j] - result.vectors[6]![j]);
+      expect(distance).toBeGreaterThan(1);
+
+      const again = await computeBottlenecks({ images: files, extractor, cache: createBottleneckCache({ dir: root }) });
+      expect(again.stats).toMatchObject({ fromCache: 12, computed: 0 });
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+    } finally {
+      extractor.dispose();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('computeBottlenecks feature size', () => {
+  it('learns the feature size from the output when the model info does not say', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rs-bn-fs-'));
+    try {
+      const images = await makeImages(dir, 3);
+      const extractor = fakeExtractor();
+      const unknown = { ...extractor, info: { ...extractor.info, featureSize: 0 } };
+      const result = await computeBottlenecks({ images, extractor: unknown, cache: createBottleneckCache({ dir: path.join(dir, 'cache') }), decode });
+      expect(result.featureSize).toBe(4);
+      const cached = await computeBottlenecks({ images, extractor: unknown, cache: createBottleneckCache({ dir: path.join(dir, 'cache') }), decode });
+      expect(cached).toMatchObject({ featureSize: 4, stats: { fromCache: 3 } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -305,15 +305,17 @@ describe('convertLayersModelToOnnx', () => {
     const head = tf.sequential({
       layers: [tf.layers.dense({ inputShape: [6], units: 5, activation: 'relu' }), tf.layers.dense({ units: 3, activation: 'softmax' })],
     });
-    const shared = tf.layers.dense({ units: 6 });
+    const shared = tf.layers.dense({ units: 6, name: 'shared_dense' });
     const model = functional([4, 4, 2], (x) => {
       const pooled = apply(tf.layers.globalAveragePooling2d({}), apply(tf.layers.conv2d({ filters: 6, kernelSize: 3 }), x));
       const twice = apply(shared, apply(shared, pooled));
       return apply(head, twice);
     });
     const converted = convertLayersModelsToOnnx(model);
-    // The shared layer's kernel is stored once per application at most; the graph must still be valid.
     expect(converted.outputShapes[0]).toEqual(['N', 3]);
+    // Applied twice, stored once.
+    const initializers = onnx.ModelProto.decode(converted.bytes).graph?.initializer ?? [];
+    expect(initializers.filter((t) => t.name?.startsWith('shared_dense/')).map((t) => t.name).sort()).toEqual(['shared_dense/bias', 'shared_dense/kernel']);
     await expectOnnxMatchesTfjs(model);
     model.dispose();
   });

@@ -1,0 +1,137 @@
+/**
+ * Browser end-to-end harness: the real service and HTTP server in this process, serving the
+ * built renderer (`dist/renderer`), driven by Debian's Chromium through playwright-core.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createService, type Service } from '../../src-main/api/service.js';
+import { createServer, type RunningServer } from '../../src-main/server/index.js';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const RENDERER_DIR = path.join(REPO_ROOT, 'dist/renderer');
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results/screenshots');
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM_PATH);
+
+/** Chromium flags for a quiet, offline, headless run on CI machines. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Builds the renderer when `dist/renderer` is missing (`npm test` builds it first). */
+export async function ensureRendererBuilt(): Promise<void> {
+  if (existsSync(path.join(RENDERER_DIR, 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(REPO_ROOT, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+export type App = {
+  service: Service;
+  server: RunningServer;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Temp folder holding the app's data dir; removed by `close`. */
+  baseDir: string;
+  /** Browser console errors and page errors seen so far. */
+  consoleErrors: string[];
+  close(): Promise<void>;
+};
+
+/**
+ * Starts service + server (temp data dir, a token as a remote `serve` would have) and opens
+ * the app in a fresh Chromium profile at 1360×860.
+ */
+export async function startApp(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<App> {
+  await ensureRendererBuilt();
+  const baseDir = await mkdtemp(path.join(os.tmpdir(), 'rs-e2e-'));
+  const dataDir = path.join(baseDir, 'data');
+  await mkdir(dataDir, { recursive: true });
+  const service = await createService({ dataDir });
+  const server = await createServer({ service, staticDir: RENDERER_DIR, token: 'e2e-token-0123456789' });
+  const userDataDir = path.join(baseDir, 'chromium-profile');
+  // A persistent context gives a fresh --user-data-dir we own (and delete).
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1360, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
+    acceptDownloads: true,
+  });
+  const browser = context.browser() as Browser;
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  await page.goto(server.openUrl.includes('#token=') ? server.openUrl : `${server.url}/#token=${server.token ?? ''}`);
+  await page.getByTestId('view-dataset').waitFor();
+  return {
+    service,
+    server,
+    browser,
+    context,
+    page,
+    baseDir,
+    consoleErrors,
+    async close() {
+      await context.close().catch(() => {});
+      await server.close().catch(() => {});
+      await service.close().catch(() => {});
+      await rm(baseDir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/** Saves a full-page screenshot to `test-results/screenshots/<name>.png`. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Opens a dataset folder through the path field (what a browser user does). */
+export async function openDataset(page: Page, folder: string): Promise<void> {
+  await page.getByTestId('nav-dataset').click();
+  await page.getByTestId('dataset-path').fill(folder);
+  await page.getByTestId('dataset-open').click();
+}
+
+/** Imports a local model folder on the Model page and waits until it is listed and selected. */
+export async function importModel(page: Page, folder: string, name: string): Promise<void> {
+  await page.getByTestId('nav-model').click();
+  await page.getByTestId('import-path').fill(folder);
+  await page.getByTestId('import-name').fill(name);
+  await page.getByTestId('import-submit').click();
+  await page.locator('[data-testid="model-row"]', { hasText: name }).locator('input[type="radio"]:checked').waitFor({ timeout: 60_000 });
+}
+
+/** Sets one hyperparameter field on the Model page. */
+export async function setHyperparameter(page: Page, key: string, value: string): Promise<void> {
+  await page.getByTestId('nav-model').click();
+  await page.locator(`#hp-${key}`).fill(value);
+}
+
+/** Waits for the Train page's run status to become one of `statuses`. */
+export async function waitForRunStatus(page: Page, statuses: string[], timeoutMs = 120_000): Promise<string> {
+  const status = page.getByTestId('run-progress');
+  await page.waitForFunction(
+    (wanted) => wanted.includes(document.querySelector('[data-testid="run-progress"]')?.getAttribute('data-status') ?? ''),
+    statuses,
+    { timeout: timeoutMs },
+  );
+  return (await status.getAttribute('data-status')) ?? '';
+}
