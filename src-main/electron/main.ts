@@ -65,8 +65,7 @@ function projectUrl(): string | undefined {
 /** Hardens every web contents the app creates (the window, and any that might appear). */
 function hardenContents(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
-    // The app is a single page: any navigation away is refused; allowed links go to the browser.
-    if (isAppUrl(url) && new URL(url).pathname === '/index.html') return;
+    // The app is a single page: every navigation is refused; allow-listed links go to the browser.
     event.preventDefault();
     if (isAllowedExternalUrl(url)) void shell.openExternal(url);
   });
@@ -90,9 +89,8 @@ function applySessionPolicy(): void {
   ses.setDevicePermissionHandler(() => false);
   ses.setDisplayMediaRequestHandler((_request, callback) => callback({}));
   // Nothing remote is ever loaded; refuse any http(s)/ws request the page might attempt.
-  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (details, callback) => {
-    const fromDevtools = details.url.startsWith('devtools://');
-    callback({ cancel: !fromDevtools });
+  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_details, callback) => {
+    callback({ cancel: true });
   });
 }
 

@@ -95,11 +95,21 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark' } = {})
   };
 }
 
-/** Saves a full-page screenshot to `test-results/screenshots/<name>.png`. */
+/**
+ * Saves a whole-page screenshot to `test-results/screenshots/<name>.png`. The viewport is
+ * grown to the page's height first (the sidebar is sticky at 100vh, which a scrolled
+ * full-page capture would draw in the wrong place), then restored.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  const viewport = page.viewportSize() ?? { width: 1360, height: 860 };
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.min(Math.max(height, viewport.height), 6000) });
+  // Let Chart.js and layout settle at the new size.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.screenshot({ path: file });
+  await page.setViewportSize(viewport);
   return file;
 }
 

@@ -155,6 +155,23 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
 
+/**
+ * rename() that retries briefly on Windows' transient sharing errors (a reader or an
+ * antivirus scanner holding the target open); POSIX renames never hit them.
+ */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 4 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+    }
+  }
+}
+
 function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -250,7 +267,8 @@ export function createBottleneckCache(options: BottleneckCacheOptions): Bottlene
       if (!vector) {
         counters.corrupt++;
         counters.misses++;
-        await removeQuietly(file);
+        // Best effort: on Windows another process may hold the file open; the next put replaces it.
+        await removeQuietly(file).catch(() => undefined);
         return undefined;
       }
       counters.hits++;
@@ -279,7 +297,7 @@ export function createBottleneckCache(options: BottleneckCacheOptions): Bottlene
           } finally {
             await handle.close();
           }
-          await rename(tmp, file);
+          await renameWithRetry(tmp, file);
         } catch (error) {
           await removeQuietly(tmp).catch(() => undefined);
           throw error;

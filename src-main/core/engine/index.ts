@@ -10,6 +10,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 
+/** A TF.js backend choice, best first: tfjs-node-gpu, tfjs-node, wasm, cpu. */
 export type BackendId = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** Every backend id, best first. */
@@ -18,6 +19,7 @@ export const BACKEND_IDS: readonly BackendId[] = ['tensorflow-gpu', 'tensorflow'
 /** The environment variable that forces a backend when `force` is not given. */
 export const BACKEND_ENV_VAR = 'RETRAIN_STUDIO_BACKEND';
 
+/** One backend the engine choice considered. */
 export type EngineCandidate = {
   id: BackendId;
   package: string;
@@ -28,6 +30,7 @@ export type EngineCandidate = {
   reason?: string;
 };
 
+/** The active backend, its device, and why better ones were not used. */
 export type EngineInfo = {
   /** Active TF.js backend name (`tensorflow`, `wasm`, `cpu`). */
   backend: string;
@@ -47,6 +50,7 @@ export type EngineInfo = {
 /** Optional sink for what the engine choice did (core never prints). */
 export type EngineLogger = { info?(message: string): void; warn?(message: string): void };
 
+/** Options for selectEngine. */
 export type SelectEngineOptions = {
   /** Use exactly this backend; throws ENGINE_UNAVAILABLE if it cannot run. Default: RETRAIN_STUDIO_BACKEND, else automatic. */
   force?: BackendId;

@@ -5,8 +5,10 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { CoreError, cancelledError } from '../errors.js';
 
+/** The fetch function used for downloads (injectable for tests). */
 export type FetchLike = typeof fetch;
 
+/** What downloadFile fetches, where to, and how it reports bytes. */
 export type FileDownloadOptions = {
   url: string;
   /** Final path; bytes go to `<target>.part` first. */
@@ -17,6 +19,7 @@ export type FileDownloadOptions = {
   onBytes?: (bytes: number) => void;
 };
 
+/** Outcome of one completed file download. */
 export type FileDownloadResult = {
   /** Bytes of the complete file. */
   bytes: number;
@@ -69,7 +72,9 @@ export async function downloadFile(options: FileDownloadOptions): Promise<FileDo
     const have = (await sizeOf(part)) ?? 0;
     let response: Response;
     try {
-      response = await fetchImpl(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal, redirect: 'follow' });
+      // identity: byte ranges and Content-Length must describe the bytes we store, not a gzip stream.
+      const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(have > 0 ? { Range: `bytes=${have}-` } : {}) };
+      response = await fetchImpl(url, { headers, signal, redirect: 'follow' });
     } catch (error) {
       if (isAbort(error, signal)) throw cancelledError(`Downloading ${url}`);
       throw new CoreError('DOWNLOAD_FAILED', `${url}: ${describeCause(error)}. Check the network connection and try again.`, { url });

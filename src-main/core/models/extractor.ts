@@ -86,6 +86,7 @@ function truncateLayersModel(model: tf.LayersModel, layerPath: string[], isOutpu
   return tf.model({ inputs: model.inputs, outputs: pooled, name: 'feature_extractor' });
 }
 
+/** Options for loadFeatureExtractor. */
 export type LoadFeatureExtractorOptions = {
   /** Run one batch of zeros after loading so the first real batch is not slow. Default true. */
   warm?: boolean;
@@ -172,6 +173,7 @@ export type ModelClassifier = {
   dispose(): void;
 };
 
+/** Options for loadClassifier. */
 export type LoadClassifierOptions = {
   /** Override logits/probabilities detection (default: `info.outputIsProbabilities`, else the last layer/op is a softmax). */
   outputIsProbabilities?: boolean;

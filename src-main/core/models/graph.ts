@@ -8,6 +8,7 @@ import { inspectModelDir } from './inspect.js';
 import { findNode, type Shape } from './topology.js';
 import type { ModelFormat, ModelInfo } from './types.js';
 
+/** A node of the graph view (constants are folded into their consumers). */
 export type GraphNode = {
   id: string;
   name: string;
@@ -20,9 +21,12 @@ export type GraphNode = {
   attributes: Record<string, string | number | boolean | null>;
 };
 
+/** A tensor flowing from one node to another, with its shape. */
 export type GraphEdge = { from: string; to: string; shape: Shape | null };
+/** A collapsible group; `parent` nests groups. */
 export type GraphGroup = { id: string; label: string; parent?: string };
 
+/** Everything the graph view draws for one model (same shape as the API contract's ModelGraph). */
 export type ModelGraph = {
   modelId: string;
   format: ModelFormat;

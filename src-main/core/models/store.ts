@@ -31,12 +31,14 @@ export type DownloadProgress = {
   file: string;
 };
 
+/** Options for ModelStore.download. */
 export type DownloadOptions = {
   /** Called at most every 256 KiB and at each file boundary. */
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
 };
 
+/** Options for ModelStore.importModel; every field is optional. */
 export type ImportOptions = {
   /** Display name; default: the folder name. */
   name?: string;
@@ -50,6 +52,7 @@ export type ImportOptions = {
   outputIsProbabilities?: boolean;
 };
 
+/** A catalog row with its cache state. */
 export type CatalogListing = CatalogEntry & {
   /** Downloaded and verified. */
   cached: boolean;
@@ -57,6 +60,7 @@ export type CatalogListing = CatalogEntry & {
   sizeOnDiskBytes: number;
 };
 
+/** Catalog downloads and imported models under one app data folder. */
 export interface ModelStore {
   /** The catalog with cache state. */
   listCatalog(): Promise<CatalogListing[]>;
@@ -81,6 +85,7 @@ export interface ModelStore {
   remove(id: string): Promise<void>;
 }
 
+/** Options for createModelStore. */
 export type ModelStoreOptions = {
   /** App data folder for models (created when needed). */
   dir: string;

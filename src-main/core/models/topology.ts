@@ -7,9 +7,12 @@
 import type { ModelJson } from '../tf/file-io.js';
 import { elementCount, weightByteLength } from './weights.js';
 
+/** A tensor shape; null for unknown dimensions (the batch, or -1 in a graph). */
 export type Shape = (number | null)[];
+/** A displayable scalar setting of a layer or node. */
 export type AttributeValue = string | number | boolean | null;
 
+/** One layer (layers models) or op (graph models) of a parsed topology. */
 export type TopologyNode = {
   /** Unique id. Layers inside a nested model are qualified: `model2/out_relu`. */
   id: string;
@@ -32,8 +35,10 @@ export type TopologyNode = {
   attributes: Record<string, AttributeValue>;
 };
 
+/** A collapsible group: nested model, block (`block_3`, `mixed5`) or name scope. */
 export type TopologyGroup = { id: string; label: string; parent?: string };
 
+/** A parsed model.json topology. */
 export type ModelTopology = {
   format: 'layers' | 'graph';
   /** In topological order. */

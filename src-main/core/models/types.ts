@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessSpec } from '../images/spec.js';
 
+/** How a TF.js model is stored: a Keras-style layers model or a converted graph model. */
 export type ModelFormat = 'layers' | 'graph';
 
 /** A catalog row: one downloadable official model. Data, not code (see catalog.ts). */

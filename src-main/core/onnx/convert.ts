@@ -530,13 +530,21 @@ export function convertPlan(plan: GraphPlan, options: ConvertOptions = {}): Conv
 
   const inputBase = options.inputName ?? 'input';
   const outputBase = options.outputName ?? 'output';
-  const inputNames: string[] = [];
+  const inputNames = plan.inputs.map((_, i) => (plan.inputs.length === 1 ? inputBase : `${inputBase}_${i}`));
+  const outputNames = plan.outputs.map((_, i) => (plan.outputs.length === 1 ? outputBase : `${outputBase}_${i}`));
+  // Boundary names first, so no layer (e.g. one called 'output') can take them.
+  for (const name of [...inputNames, ...outputNames]) {
+    try {
+      g.reserve(name);
+    } catch {
+      throw new CoreError('INVALID_ARGUMENT', `ONNX input and output names must differ (got '${name}' twice).`);
+    }
+  }
   const inputShapes: OnnxDim[][] = [];
   plan.inputs.forEach((input, i) => {
-    const name = plan.inputs.length === 1 ? inputBase : `${inputBase}_${i}`;
+    const name = inputNames[i];
     const dims = onnxDims(input.shape, 'N');
     g.addInput(name, dims);
-    inputNames.push(name);
     inputShapes.push(dims);
     const stored = input.shape.length === 4 ? converter.transpose(name, TO_NCHW, `${name}_nchw`) : name;
     values.set(input.key, { name: stored, shape: input.shape });
@@ -549,10 +557,9 @@ export function convertPlan(plan: GraphPlan, options: ConvertOptions = {}): Conv
     step.outputs.forEach((v, i) => values.set(v.key, { name: names[i], shape: v.shape }));
   }
 
-  const outputNames: string[] = [];
   const outputShapes: OnnxDim[][] = [];
   plan.outputs.forEach((output, i) => {
-    const name = plan.outputs.length === 1 ? outputBase : `${outputBase}_${i}`;
+    const name = outputNames[i];
     const value = values.get(output.key) as Value;
     let shape = output.shape;
     if (shape.length === 4 && options.poolSpatialOutputs) {
@@ -566,7 +573,6 @@ export function convertPlan(plan: GraphPlan, options: ConvertOptions = {}): Conv
     }
     const dims = onnxDims(shape, 'N');
     g.addOutput(name, dims);
-    outputNames.push(name);
     outputShapes.push(dims);
   });
 

@@ -75,9 +75,15 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Claims an exact name (graph inputs and outputs) before any node can take it. */
+  reserve(name: string): void {
+    if (this.used.has(name)) throw new Error(`ONNX name '${name}' is already taken.`);
+    this.used.add(name);
+  }
+
+  /** Declares a graph input; its name must have been reserved or be free. */
   addInput(name: string, dims: OnnxDim[]): string {
-    const unique = this.uniqueName(name);
-    if (unique !== name) throw new Error(`ONNX graph input name '${name}' is already taken.`);
+    this.used.add(name);
     this.inputs.push(valueInfo(name, dims));
     return name;
   }
@@ -141,8 +147,8 @@ export class GraphBuilder {
     attributes: Record<string, AttributeValue> = {},
     nodeName?: string,
   ): string[] {
+    // Explicit names are graph outputs, reserved up front.
     const outputNames = Array.isArray(outputs) ? outputs : [this.uniqueName(outputs)];
-    if (Array.isArray(outputs)) for (const o of outputs) this.used.add(o);
     this.nodes.push(
       onnx.NodeProto.create({
         opType,

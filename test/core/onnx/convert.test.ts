@@ -361,6 +361,16 @@ describe('convertLayersModelToOnnx', () => {
     recurrent.dispose();
   });
 
+  it('keeps the graph valid when layers are named like the graph input and output', async () => {
+    const model = functional([4, 4, 2], (x) => {
+      const y = apply(tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'input' }), x);
+      return apply(tf.layers.globalAveragePooling2d({ name: 'output' }), y);
+    });
+    await expectOnnxMatchesTfjs(model);
+    expect(() => convertLayersModelToOnnx(model, { inputName: 'x', outputName: 'x' })).toThrow(/must differ/);
+    model.dispose();
+  });
+
   it('rejects an opset outside 13–21', () => {
     const model = functional([4, 4, 1], (x) => apply(tf.layers.flatten(), x));
     expect(() => convertLayersModelToOnnx(model, { opset: 11 })).toThrow(CoreError);
