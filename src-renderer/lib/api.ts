@@ -18,7 +18,6 @@ import {
   type EventPayload,
   type WireError,
 } from '../../src-main/api/contract.js';
-import { toasts } from './state/toasts.svelte.js';
 
 export { CoreError };
 
@@ -315,9 +314,22 @@ export function isDesktop(): boolean {
 /** Known event names, for code that subscribes to all of them. */
 export const eventNames = EVENT_NAMES;
 
+/** Shows an error to the user (the app shell installs the toast stack). */
+export type ErrorReporter = (message: string, code: string) => void;
+
+let reportError: ErrorReporter = (message, code) => console.error(`[${code}] ${message}`);
+
+/** Installs where `handleError` shows errors (App.svelte: the toasts); returns the previous one. */
+export function setErrorReporter(reporter: ErrorReporter): ErrorReporter {
+  const previous = reportError;
+  reportError = reporter;
+  return previous;
+}
+
 /**
- * The one place failures become visible: a toast with a readable message. Cancellation is
- * not a failure and is ignored. Returns the error as a CoreError for callers that branch.
+ * The one place failures become visible: a toast with a readable message, prefixed with
+ * `context` (e.g. "Dataset"). Cancellation is not a failure and is ignored. Returns the
+ * error as a CoreError for callers that branch on its code.
  */
 export function handleError(error: unknown, context?: string): CoreError {
   const coreError =
@@ -325,7 +337,7 @@ export function handleError(error: unknown, context?: string): CoreError {
       ? error
       : new CoreError('INTERNAL', error instanceof Error ? error.message : String(error ?? 'Unknown error'));
   if (coreError.code !== 'CANCELLED') {
-    toasts.error(context ? `${context}: ${coreError.message}` : coreError.message, coreError.code);
+    reportError(context ? `${context}: ${coreError.message}` : coreError.message, coreError.code);
   }
   return coreError;
 }

@@ -100,8 +100,12 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark' } = {})
  * grown to the page's height first (the sidebar is sticky at 100vh, which a scrolled
  * full-page capture would draw in the wrong place), then restored.
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, options: { keepToasts?: boolean } = {}): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
+  if (!options.keepToasts) {
+    // Toasts would cover the content; each has its own Dismiss button.
+    for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => {});
+  }
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   const viewport = page.viewportSize() ?? { width: 1360, height: 860 };
   const height = await page.evaluate(() => document.documentElement.scrollHeight);

@@ -51,12 +51,15 @@ describe('Electron app', () => {
       }
     }
     const isRoot = process.getuid?.() === 0;
+    const env = { ...process.env, RETRAIN_STUDIO_DATA_DIR: path.join(tmp, 'data') } as Record<string, string>;
+    // Set in some shells and CI images; it would make the binary behave as plain Node.
+    delete env.ELECTRON_RUN_AS_NODE;
     const app = await electron.launch({
       executablePath: electronBinary().path,
       // Chromium refuses to run as root with its OS sandbox (containers); the page sandbox stays on.
       args: [...(isRoot ? ['--no-sandbox'] : []), ROOT],
       cwd: ROOT,
-      env: { ...(process.env as Record<string, string>), RETRAIN_STUDIO_DATA_DIR: path.join(tmp, 'data'), ELECTRON_RUN_AS_NODE: '' },
+      env,
     });
     try {
       const window = await app.firstWindow();

@@ -94,7 +94,8 @@ export async function exportClassifier(options: ExportOptions): Promise<{ dir: s
     createdAt: new Date().toISOString(),
   };
   await mkdir(dir, { recursive: true });
-  await model.save(fileSaveHandler(dir, { userDefinedMetadata: { retrainStudio: metadata } }));
+  // `spec` lets a later import of this folder (e.g. into the graph view) feed it correctly.
+  await model.save(fileSaveHandler(dir, { userDefinedMetadata: { spec: info.spec, retrainStudio: metadata } }));
   await writeAtomic(path.join(dir, 'labels.txt'), `${classes.join('\n')}\n`);
   await writeAtomic(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
   return { dir, files: ['model.json', 'weights.bin', 'labels.txt', 'metadata.json'].map((f) => path.join(dir, f)), metadata };

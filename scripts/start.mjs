@@ -1,0 +1,93 @@
+// `npm start` (after `npm run build`): the desktop app when it can run here, else the same UI
+// served to a browser.
+//
+// Electron runs when its binary was downloaded (`require('electron')` names an existing file)
+// and, on Linux, a display exists (DISPLAY or WAYLAND_DISPLAY). Otherwise this prints one
+// line saying why, with the URL, and serves the UI (what `retrain-studio serve` does) on
+// 127.0.0.1, port $RETRAIN_STUDIO_SERVE_PORT (default 7860, the port `npx vite` proxies to;
+// any free port when taken). `--port <n>` and `--host <address>` override; a non-loopback
+// host gets a token, shown in the URL.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const require = createRequire(import.meta.url);
+const NOT_INSTALLED = 'Electron binary not installed (offline install)';
+
+/** The Electron executable, or why the desktop app cannot run here. */
+function findElectron() {
+  let binary;
+  try {
+    binary = require('electron');
+  } catch {
+    return { reason: NOT_INSTALLED };
+  }
+  if (typeof binary !== 'string' || !existsSync(binary)) return { reason: NOT_INSTALLED };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { reason: 'No display (DISPLAY and WAYLAND_DISPLAY are unset)' };
+  }
+  return { binary };
+}
+
+function option(name) {
+  const args = process.argv.slice(2);
+  const index = args.indexOf(`--${name}`);
+  if (index !== -1) return args[index + 1];
+  return args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+function runElectron(binary) {
+  if (!existsSync(path.join(root, 'dist', 'main', 'electron', 'main.js'))) {
+    console.error('retrain-studio: dist/main/electron/main.js is missing; run `npm run build` first.');
+    process.exitCode = 1;
+    return;
+  }
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE; // would make the binary behave as plain Node
+  const child = spawn(binary, [root, ...process.argv.slice(2)], { stdio: 'inherit', env });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => {
+    console.error(`retrain-studio: could not start Electron: ${error.message}`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    process.exitCode = code ?? (signal ? 1 : 0);
+  });
+}
+
+async function runServe(reason) {
+  const entry = path.join(root, 'dist', 'main', 'server', 'index.js');
+  if (!existsSync(entry)) {
+    console.error(`retrain-studio: ${reason}, and dist/main/server/index.js is missing; run \`npm run build\` first.`);
+    process.exitCode = 1;
+    return;
+  }
+  const { startServe } = await import(pathToFileURL(entry).href);
+  const host = option('host');
+  const requested = Number(option('port') ?? process.env.RETRAIN_STUDIO_SERVE_PORT ?? 7860);
+  if (!Number.isInteger(requested) || requested < 0 || requested > 65535) {
+    console.error('retrain-studio: --port must be a whole number from 0 to 65535.');
+    process.exitCode = 1;
+    return;
+  }
+  let handle;
+  try {
+    handle = await startServe({ host, port: requested, print: () => {} });
+  } catch (error) {
+    // The usual port is taken (another serve or vite): any free one will do.
+    if (error?.code !== 'EADDRINUSE' || option('port') !== undefined) throw error;
+    handle = await startServe({ host, port: 0, print: () => {} });
+  }
+  console.log(`${reason} — serving the UI at ${handle.openUrl} instead`);
+}
+
+const { binary, reason } = findElectron();
+if (binary) runElectron(binary);
+else
+  await runServe(reason).catch((error) => {
+    console.error(`retrain-studio: could not serve the UI: ${error?.message ?? error}`);
+    process.exitCode = 1;
+  });
