@@ -3,10 +3,10 @@
 //
 // Electron runs when its binary was downloaded (`require('electron')` names an existing file)
 // and, on Linux, a display exists (DISPLAY or WAYLAND_DISPLAY). Otherwise this prints one
-// line saying why, with the URL, and serves the UI (what `retrain-studio serve` does) on
-// 127.0.0.1, port $RETRAIN_STUDIO_SERVE_PORT (default 7860, the port `npx vite` proxies to;
-// any free port when taken). `--port <n>` and `--host <address>` override; a non-loopback
-// host gets a token, shown in the URL.
+// line saying why, with the URL, and serves the UI in-process with `startServe` (what
+// `retrain-studio serve` runs) on 127.0.0.1, port $RETRAIN_STUDIO_SERVE_PORT or 7860 (where
+// `npx vite` proxies to; any free port when taken). `--port <n>` and `--host <address>`
+// override; a non-loopback host gets a token, shown in the URL.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -66,21 +66,10 @@ async function runServe(reason) {
     return;
   }
   const { startServe } = await import(pathToFileURL(entry).href);
-  const host = option('host');
-  const requested = Number(option('port') ?? process.env.RETRAIN_STUDIO_SERVE_PORT ?? 7860);
-  if (!Number.isInteger(requested) || requested < 0 || requested > 65535) {
-    console.error('retrain-studio: --port must be a whole number from 0 to 65535.');
-    process.exitCode = 1;
-    return;
-  }
-  let handle;
-  try {
-    handle = await startServe({ host, port: requested, print: () => {} });
-  } catch (error) {
-    // The usual port is taken (another serve or vite): any free one will do.
-    if (error?.code !== 'EADDRINUSE' || option('port') !== undefined) throw error;
-    handle = await startServe({ host, port: 0, print: () => {} });
-  }
+  const portText = option('port');
+  const port = portText === undefined ? undefined : Number(portText);
+  // startServe picks $RETRAIN_STUDIO_SERVE_PORT or 7860 by default, or a free port when taken.
+  const handle = await startServe({ host: option('host'), port, print: () => {} });
   console.log(`${reason} — serving the UI at ${handle.openUrl} instead`);
 }
 

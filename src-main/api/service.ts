@@ -20,9 +20,8 @@ import { HYPERPARAMETERS, PRESETS, resolveConfig, type TrainingConfig } from '..
 import { createRunStore, runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord } from '../core/runs/index.js';
 import { exportClassifier, labelCommand, tfjsSnippet } from '../core/export/index.js';
 import { classifyImage, layersModelPredictor, loadExportedClassifier, readLabels, type ImageClassifier } from '../core/classify/index.js';
-import { createOnnxFeatureExtractor, convertLayersModelToOnnx, createOnnxSession } from '../core/onnx/index.js';
+import { createOnnxFeatureExtractor, exportOnnxClassifier } from '../core/onnx/index.js';
 import { loadLayersModelFromDir, writeAtomic } from '../core/tf/file-io.js';
-import { combineModel } from '../core/export/index.js';
 import type {
   ApiClient,
   CoreApi,
@@ -304,27 +303,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
   };
 
-  /** ONNX export of backbone + head, checked against TF.js on a random batch. */
+  /** ONNX export of backbone + head, written only when it agrees with TF.js on a random batch. */
   const exportOnnx = async (backbone: tf.LayersModel, head: tf.LayersModel, dir: string, info: ModelInfo): Promise<{ file: string; maxAbsError: number } | { error: string }> => {
-    const combined = combineModel(backbone, head);
+    const { heightPx, widthPx } = info.spec;
+    const input = tf.randomUniform([2, heightPx, widthPx, 3], -1, 1, 'float32', 7);
+    const pixels = (await input.data()) as Float32Array;
+    input.dispose();
     try {
-      const bytes = convertLayersModelToOnnx(combined, { outputName: 'final_result' });
-      const file = path.join(dir, 'model.onnx');
-      await writeAtomic(file, bytes);
-      const session = await createOnnxSession(bytes);
-      try {
-        const { heightPx, widthPx } = info.spec;
-        const input = tf.randomUniform([2, heightPx, widthPx, 3], -1, 1, 'float32', 7);
-        const pixels = (await input.data()) as Float32Array;
-        const expected = tf.tidy(() => (combined.predict(input) as tf.Tensor).dataSync());
-        input.dispose();
-        const actual = await session.run(pixels, 2);
-        let maxAbsError = 0;
-        for (let i = 0; i < expected.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(expected[i] - actual[i]));
-        return { file, maxAbsError };
-      } finally {
-        session.dispose();
-      }
+      const result = await exportOnnxClassifier({ backbone, head, file: path.join(dir, 'model.onnx'), parity: { pixels, count: 2 }, convert: { outputName: 'final_result' } });
+      return { file: result.file, maxAbsError: result.parity?.maxAbsError ?? NaN };
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };
     }

@@ -175,12 +175,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
- * After an early answer (413), reads and drops a little more of the body so the client, still
+ * After an early answer (401, 413…), reads and drops a little more of the body so the client, still
  * sending, gets to read the answer instead of a reset connection ("lingering close"); then
  * cuts the connection. Nothing is buffered.
  */
 function discardRest(req: http.IncomingMessage): void {
-  if (req.complete) return;
+  if (req.complete || req.destroyed) return;
   let discarded = 0;
   const cut = () => req.socket.destroy();
   const timer = setTimeout(cut, LINGER_MS);
@@ -207,6 +207,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? stderrLogger;
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.imageBase64Chars + 1024 * 1024;
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+    throw new CoreError('INVALID_ARGUMENT', `The port must be a whole number from 0 to 65535; got ${String(options.port)}.`);
+  }
   const loopback = isLoopbackHost(host);
   const token = options.token ?? (loopback ? undefined : randomBytes(24).toString('base64url'));
   if (token !== undefined && (token.length < 8 || !/^[\x21-\x7e]+$/.test(token))) {
@@ -268,7 +271,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     } catch (error) {
       const { status, body: errorBody } = toHttpError(error, logger, `/api/${name}`);
       sendJson(res, status, errorBody, headers);
-      discardRest(req);
       return;
     }
     let raw: unknown = {};
@@ -432,6 +434,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   };
 
   const server = http.createServer((req, res) => {
+    // Whenever the answer goes out before the body was read (401, 413, 404…), drop a bounded
+    // rest of the body and close, rather than reading any amount a client sends.
+    res.once('finish', () => discardRest(req));
     handleRequest(req, res).catch((error: unknown) => {
       const { status, body } = toHttpError(error, logger, req.url ?? 'request');
       if (!res.headersSent) sendJson(res, status, body, { ...COMMON_HEADERS });

@@ -7,7 +7,7 @@
  * with their own service.
  */
 export { createServer, type RunningServer, type ServerOptions } from './http-server.js';
-export { startServe, defaultStaticDir, type ServeHandle, type ServeOptions } from './serve.js';
+export { startServe, defaultStaticDir, DEFAULT_SERVE_PORT, type ServeHandle, type ServeOptions } from './serve.js';
 /** The default data folder (`$RETRAIN_STUDIO_DATA_DIR` or the platform's app-data dir); lives in core. */
 export { defaultDataDir } from '../core/paths.js';
 export { HTTP_STATUS, httpStatusFor } from './errors.js';

@@ -13,7 +13,11 @@ import { createServer, type RunningServer } from './http-server.js';
 export type ServeOptions = {
   /** Address to bind; default `127.0.0.1`. Any other address requires a token. */
   host?: string;
-  /** TCP port; default 0 (the OS picks a free one; the printed URL shows it). */
+  /**
+   * TCP port (0 = any free one). Default: `$RETRAIN_STUDIO_SERVE_PORT` or `DEFAULT_SERVE_PORT`
+   * (7860, where `npx vite` proxies to), falling back to a free port when that one is taken.
+   * An explicit port that is taken is an error.
+   */
   port?: number;
   /** Token clients must present; generated when binding a non-loopback address without one. */
   token?: string;
@@ -44,6 +48,9 @@ export type ServeHandle = RunningServer & {
   /** Resolves once everything is closed, by `close()` or by a signal. */
   closed: Promise<void>;
 };
+
+/** The port `serve` tries first when none is given (the Vite dev server proxies to it). */
+export const DEFAULT_SERVE_PORT = 7860;
 
 const stderrLogger: Logger = {
   info: (message) => console.error(`retrain-studio: ${message}`),
@@ -96,16 +103,27 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     modelsDir: options.modelsDir,
     logger,
   });
-  let server: RunningServer;
-  try {
-    server = await createServer({
+  const envPort = process.env.RETRAIN_STUDIO_SERVE_PORT;
+  const preferredPort = options.port ?? (envPort ? Number(envPort) : DEFAULT_SERVE_PORT);
+  const start = (port: number) =>
+    createServer({
       service,
       host: options.host,
-      port: options.port,
+      port,
       token: options.token,
       staticDir: options.staticDir ?? defaultStaticDir(),
       logger,
     });
+  let server: RunningServer;
+  try {
+    try {
+      server = await start(preferredPort);
+    } catch (error) {
+      // Only the default port may be swapped for a free one; an explicit port must be honoured.
+      if (options.port !== undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      logger.info(`port ${preferredPort} is in use; serving on a free port instead.`);
+      server = await start(0);
+    }
   } catch (error) {
     await service.close();
     throw error;

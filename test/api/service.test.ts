@@ -62,6 +62,9 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     expect(run.phases.bottlenecksFromCache).toBe(0);
     expect(run.testAccuracy).toBeGreaterThanOrEqual(0.8);
     expect(run.backend).toBe('wasm');
+    // 'auto': ONNX Runtime computes bottlenecks once its features match TF.js.
+    expect(run.featureEngine).toBe('onnxruntime-cpu');
+    expect((await service.getEngine({})).summary).toMatch(/onnxruntime-cpu \(parity with TF.js: max relative error/);
 
     const detail = await service.getRun({ runId: run.id });
     expect(detail.metrics).toHaveLength(6);
@@ -103,6 +106,11 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     } finally {
       fresh.dispose();
     }
+
+    // The ONNX export agrees with TF.js.
+    const withOnnx = await service.exportRun({ runId: run.id, onnx: true });
+    expect(withOnnx.onnx).toMatchObject({ file: path.join(withOnnx.dir, 'model.onnx') });
+    expect((withOnnx.onnx as { maxAbsError: number }).maxAbsError).toBeLessThan(1e-4);
 
     // CSV of the scalars has one row per evaluation step of each run.
     const csv = await service.exportScalars({ runIds: [run.id], format: 'csv' });

@@ -117,11 +117,24 @@ export async function screenshot(page: Page, name: string, options: { keepToasts
   return file;
 }
 
-/** Opens a dataset folder through the path field (what a browser user does). */
-export async function openDataset(page: Page, folder: string): Promise<void> {
+/**
+ * Opens a dataset folder through the path field (what a browser user does) and waits until
+ * the scan answered: a summary of that folder, or an error notice.
+ */
+export async function openDataset(page: Page, folder: string): Promise<'summary' | 'error'> {
   await page.getByTestId('nav-dataset').click();
   await page.getByTestId('dataset-path').fill(folder);
   await page.getByTestId('dataset-open').click();
+  const handle = await page.waitForFunction(
+    (root) => {
+      if (document.querySelector('[data-testid="dataset-progress"]')) return null;
+      if (document.querySelector(`[data-testid="dataset-summary"][data-root="${CSS.escape(root)}"]`)) return 'summary';
+      return document.querySelector('[data-testid="dataset-error"]') ? 'error' : null;
+    },
+    folder,
+    { timeout: 60_000 },
+  );
+  return (await handle.jsonValue()) as 'summary' | 'error';
 }
 
 /** Imports a local model folder on the Model page and waits until it is listed and selected. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatParams, formatPercent, formatShape } from '../../src-renderer/lib/graph/format.js';
-import { layoutGraph, midpoint, nodeSize } from '../../src-renderer/lib/graph/layout.js';
+import { layeredLayout, layoutGraph, midpoint, nodeSize, type GraphLayout } from '../../src-renderer/lib/graph/layout.js';
 import {
   allGroups, boxOf, countVisible, defaultExpanded, expandToShow, groupBoxId, indexGraph, toggleGroup, visibleGraph, withInferredGroups,
 } from '../../src-renderer/lib/graph/model.js';
@@ -144,7 +144,8 @@ describe('layoutGraph', () => {
     expect(layout.edges.every((e) => e.points.length >= 2)).toBe(true);
     expect(layout.edges.find((e) => e.from === 'model/input_1')!.label).toBe('[null,224,224,3]');
     // Frames: the nested model and each block, each containing its members.
-    if (layout.compound) {
+    expect(layout.engine).toBe('dagre-compound');
+    {
       expect(layout.clusters.map((c) => c.id)).toContain('model/block_3');
       const frame = layout.clusters.find((c) => c.id === 'model/block_3')!;
       for (const n of visible.nodes.filter((v) => v.cluster === 'model/block_3')) {
@@ -155,6 +156,70 @@ describe('layoutGraph', () => {
     }
     expect(layout.width).toBeGreaterThan(0);
     expect(layout.height).toBeGreaterThan(Object.keys(layout.nodes).length); // a tall chain
+  });
+
+  /** Asserts boxes in the same rank never overlap and frames contain their members. */
+  function expectSane(layout: GraphLayout, visible: ReturnType<typeof visibleGraph>) {
+    const boxes = Object.values(layout.nodes).sort((a, b) => a.y - b.y || a.x - b.x);
+    for (let i = 1; i < boxes.length; i++) {
+      const a = boxes[i - 1];
+      const b = boxes[i];
+      if (a.y === b.y) expect(b.x - b.width / 2, `${a.id} / ${b.id}`).toBeGreaterThanOrEqual(a.x + a.width / 2);
+    }
+    for (const c of layout.clusters) {
+      for (const n of visible.nodes.filter((v) => v.cluster === c.id)) {
+        const box = layout.nodes[n.id];
+        expect(box.x - box.width / 2).toBeGreaterThan(c.x - c.width / 2);
+        expect(box.x + box.width / 2).toBeLessThan(c.x + c.width / 2);
+        expect(box.y - box.height / 2).toBeGreaterThan(c.y - c.height / 2);
+      }
+    }
+    for (const b of boxes) {
+      expect(b.x - b.width / 2).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width / 2).toBeLessThanOrEqual(layout.width);
+      expect(b.y + b.height / 2).toBeLessThanOrEqual(layout.height);
+    }
+  }
+
+  it('uses flat dagre with frames drawn around members above the compound limit', () => {
+    const index = indexGraph(mobilenetLikeGraph(6, 4));
+    const visible = visibleGraph(index, allGroups(index));
+    const layout = layoutGraph(visible, { maxCompound: 10 });
+    expect(layout.engine).toBe('dagre');
+    expect(layout.clusters.map((c) => c.id)).toContain('model/block_2');
+    expect(layout.clusters[0].id).toBe('model');
+    expectSane(layout, visible);
+  });
+
+  it('switches to the layered layout for thousands of boxes (dagre would overflow the stack)', () => {
+    const graph = scopedChainGraph(3000);
+    const index = indexGraph(graph);
+    const visible = visibleGraph(index, allGroups(index));
+    const layout = layoutGraph(visible);
+    expect(layout.engine).toBe('layered');
+    expect(Object.keys(layout.nodes)).toHaveLength(3000);
+    const ys = graph.nodes.map((n) => layout.nodes[n.id].y);
+    expect(ys.every((y, i) => i === 0 || y > ys[i - 1])).toBe(true);
+    expectSane(layout, visible);
+  });
+
+  it('layered layout: ranks by longest path, keeps a rank free of overlaps, survives cycles', () => {
+    const index = indexGraph(mobilenetLikeGraph(8, 3));
+    const visible = visibleGraph(index, allGroups(index));
+    const layout = layeredLayout(visible);
+    for (const e of visible.edges) expect(layout.nodes[e.to].y).toBeGreaterThan(layout.nodes[e.from].y);
+    expectSane(layout, visible);
+    // A residual add sits below both of its inputs.
+    const add = layout.nodes['model/block_3/block_3_add'];
+    expect(add.y).toBeGreaterThan(layout.nodes['model/block_3/block_3_layer_2'].y);
+    const cyclic = { nodes: visible.nodes.slice(0, 3), clusters: [], edges: [
+      { id: 'a', from: visible.nodes[0].id, to: visible.nodes[1].id, shape: null, count: 1 },
+      { id: 'b', from: visible.nodes[1].id, to: visible.nodes[2].id, shape: null, count: 1 },
+      { id: 'c', from: visible.nodes[2].id, to: visible.nodes[0].id, shape: null, count: 1 },
+    ] };
+    const c = layeredLayout(cyclic);
+    expect(Object.values(c.nodes).every((b) => Number.isFinite(b.x) && Number.isFinite(b.y))).toBe(true);
+    expect(c.edges).toHaveLength(3);
   });
 
   it('lays out a flat graph of a few hundred nodes', () => {

@@ -358,6 +358,13 @@ describe('createServer with a token', () => {
     expect(res.status).toBe(200);
   });
 
+  it('answers 401 to an unauthenticated upload without reading all of it', async () => {
+    const total = 96 * 1024 * 1024;
+    const res = await sendLargeBody(server.url, '/api/classify', total, false);
+    expect(res.status).toBe(401);
+    expect(res.bytesWritten).toBeLessThan(total);
+  });
+
   it('accepts ?token= for images but not for the API', async () => {
     const file = encodeURIComponent(path.join(datasetDir, 'cats', 'a.png'));
     expect((await request(server.url, { path: `/files/image?path=${file}` })).status).toBe(401);

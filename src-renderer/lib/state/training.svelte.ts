@@ -42,6 +42,8 @@ export class TrainingState {
   #summary = $state.raw<RunSummary | null>(null);
   #cancelling = $state(false);
   #startedAtMs = $state<number | null>(null);
+  /** The last working phase (not `done`): where a cancelled or failed run stopped. */
+  #workPhase: RunPhase | null = null;
 
   #pending: MetricPoint[] = [];
   #flushScheduled = false;
@@ -196,6 +198,7 @@ export class TrainingState {
     this.#summary = null;
     this.#cancelling = false;
     this.#startedAtMs = null;
+    this.#workPhase = null;
     this.#pending = [];
     this.#early = [];
   }
@@ -218,6 +221,7 @@ export class TrainingState {
       case 'run.phase':
         this.#phase = event.payload.phase;
         this.#phaseMessage = event.payload.message;
+        if (event.payload.phase !== 'done' && !this.#cancelling) this.#workPhase = event.payload.phase;
         break;
       case 'bottlenecks.progress': {
         const { runId: _runId, ...progress } = event.payload;
@@ -227,7 +231,10 @@ export class TrainingState {
       case 'training.progress':
         this.#step = event.payload.step;
         this.#totalSteps = event.payload.totalSteps;
-        if (this.#phase !== 'training' && this.#phase !== 'evaluating') this.#phase = 'training';
+        if (this.#phase !== 'training' && this.#phase !== 'evaluating' && !this.#cancelling) {
+          this.#phase = 'training';
+          this.#workPhase = 'training';
+        }
         if (event.payload.point) this.#queuePoint(event.payload.point);
         break;
       case 'run.finished':
@@ -241,8 +248,10 @@ export class TrainingState {
             `Training finished${event.payload.testAccuracy !== undefined ? `: test accuracy ${(event.payload.testAccuracy * 100).toFixed(1)}%` : ''}.`,
           );
         } else if (event.payload.status === 'cancelled') {
+          this.#phase = this.#workPhase ?? this.#phase;
           this.#phaseMessage = 'Cancelled.';
         } else if (event.payload.status === 'failed') {
+          this.#phase = this.#workPhase ?? this.#phase;
           this.#phaseMessage = event.payload.error ?? 'The run failed.';
           toasts.error(`Training failed: ${event.payload.error ?? 'unknown error'}`);
         }
