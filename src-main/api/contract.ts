@@ -7,6 +7,15 @@
  * failures travel as `{ code, message }` and are rebuilt as `CoreError`.
  */
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+// Plain data types owned by core (pure TypeScript files: no Node, tfjs or DOM).
+export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
+export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
+export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
+export type { RunStatus, PhaseTimes } from '../core/runs/types.js';
+import type { PreprocessSpec } from '../core/images/spec.js';
+import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
+import type { EvaluationSummary } from '../core/evaluation/index.js';
+import type { RunStatus, PhaseTimes } from '../core/runs/types.js';
 
 // ───────────────────────────── engine ─────────────────────────────
 
@@ -77,16 +86,6 @@ export type DatasetImageRow = { path: string; className: string; split: Split };
 
 // ───────────────────────────── models ─────────────────────────────
 
-export type Normalization =
-  | { kind: 'range'; min: number; max: number }
-  | { kind: 'meanStd'; mean: number | [number, number, number]; std: number | [number, number, number] };
-
-export type PreprocessSpec = {
-  heightPx: number;
-  widthPx: number;
-  crop: 'center' | 'squash';
-  normalization: Normalization;
-};
 
 export type ModelSummary = {
   id: string;
@@ -137,56 +136,9 @@ export type ModelGraph = {
 
 // ───────────────────────────── training ─────────────────────────────
 
-/** retrain.py's hyperparameters (camelCase here; snake_case flag names in HYPERPARAMETERS). */
-export type TrainingConfig = {
-  /** Model id: a catalog id such as `mobilenet_0.50_224`, or an imported model's id. */
-  architecture: string;
-  howManyTrainingSteps: number;
-  learningRate: number;
-  optimizer: 'sgd' | 'adam';
-  trainBatchSize: number;
-  /** -1 = the whole validation set each evaluation. */
-  validationBatchSize: number;
-  /** -1 = the whole test set. */
-  testBatchSize: number;
-  evalStepInterval: number;
-  testingPercentage: number;
-  validationPercentage: number;
-  flipLeftRight: boolean;
-  randomCrop: number;
-  randomScale: number;
-  randomBrightness: number;
-  /** 0 = softmax layer only; >0 adds one ReLU hidden layer of this width. */
-  hiddenUnits: number;
-  classBalanced: boolean;
-  seed: number;
-};
 
-export type HyperparameterSpec = {
-  key: keyof TrainingConfig;
-  /** retrain.py's flag name, e.g. `how_many_training_steps`. */
-  flag: string;
-  type: 'integer' | 'number' | 'boolean' | 'string';
-  default: number | boolean | string;
-  min?: number;
-  max?: number;
-  choices?: string[];
-  help: string;
-};
 
-export type Preset = { id: string; name: string; description: string; config: Partial<TrainingConfig> };
 
-export type MetricPoint = {
-  step: number;
-  /** Milliseconds since the epoch. */
-  wallTimeMs: number;
-  /** Milliseconds since training started. */
-  relativeTimeMs: number;
-  trainAccuracy: number;
-  trainCrossEntropy: number;
-  validationAccuracy: number;
-  validationCrossEntropy: number;
-};
 
 export type BottleneckProgress = {
   done: number;
@@ -201,32 +153,10 @@ export type BottleneckProgress = {
 
 export type RunPhase = 'queued' | 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving' | 'done';
 
-export type PhaseTimes = {
-  modelLoadMs?: number;
-  bottlenecksMs?: number;
-  bottlenecksComputed?: number;
-  bottlenecksFromCache?: number;
-  trainingMs?: number;
-  evaluationMs?: number;
-  saveMs?: number;
-};
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
-export type ClassMetrics = { className: string; precision: number; recall: number; support: number };
 
-export type Misclassified = { path: string; trueLabel: string; predictedLabel: string; probability: number };
 
-export type EvaluationSummary = {
-  testAccuracy: number;
-  testCrossEntropy: number;
-  testCount: number;
-  classes: string[];
-  /** confusion[true][predicted] counts. */
-  confusion: number[][];
-  perClass: ClassMetrics[];
-  misclassified: Misclassified[];
-};
 
 export type RunSummary = {
   id: string;

@@ -43,7 +43,7 @@ type BenchOptions = {
   maxImages: number;
 };
 
-const ALL_ENGINES: EngineId[] = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-tensorflow', 'onnxruntime'];
+const ALL_ENGINES: EngineId[] = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-tensorflow', 'onnxruntime', 'onnxruntime-1t'];
 const REAL_MODEL_ID = 'mobilenet_v2_0.35_224';
 const BATCH_SIZES = [8, 16, 32];
 /** The model whose end-to-end ratio makes the last line, in order of preference. */
@@ -68,7 +68,7 @@ function parseOptions(argv: string[]): BenchOptions {
       [
         'Usage: bench [--quick] [--models a,b] [--engines x,y] [--shared <dir>] [--repeats n] [--images n]',
         `  models:  ${[...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID].join(', ')}`,
-        `  engines: wasm, cpu, tensorflow, onnx`,
+        `  engines: wasm, cpu, tensorflow, onnx, onnx1 (ONNX Runtime on 1 thread)`,
         '',
       ].join('\n'),
     );
@@ -81,7 +81,7 @@ function parseOptions(argv: string[]): BenchOptions {
       .filter(Boolean);
   const engines = list(values.engines)?.map((name) => {
     const id = ENGINE_ALIASES[name.toLowerCase()];
-    if (!id) throw new Error(`Unknown engine '${name}'. Use: wasm, cpu, tensorflow, onnx.`);
+    if (!id) throw new Error(`Unknown engine '${name}'. Use: wasm, cpu, tensorflow, onnx, onnx1.`);
     return id;
   });
   const knownModels = new Set([...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID]);
@@ -415,14 +415,19 @@ async function main(): Promise<void> {
             const { module: onnx } = await loadOnnx();
             let made: Awaited<ReturnType<typeof createOnnxExtractor>> | undefined;
             setupMs = await timeMs(async () => {
-              made = await createOnnxExtractor(onnx!, base, { cacheDir: onnxCacheDir, parityPixels, parityCount: parityImages.length });
+              made = await createOnnxExtractor(onnx!, base, {
+                cacheDir: onnxCacheDir,
+                parityPixels,
+                parityCount: parityImages.length,
+                ...(engine === 'onnxruntime-1t' ? { threads: 1 } : {}),
+              });
             });
             if (!made?.extractor) {
               rows.push({ model, engine, note: `not convertible: ${made?.reason ?? 'unknown'}`, rssMb: peakRssMb() });
               continue;
             }
             extractor = made.extractor;
-            engineLabel = extractor.engine;
+            engineLabel = engine === 'onnxruntime-1t' ? `${extractor.engine}-1thread` : extractor.engine;
             parity = made.parity
               ? `${made.parityFailure ? 'FAILED ' : ''}rel ${made.parity.maxRelativeError.toExponential(1)}, abs ${made.parity.maxAbsError.toExponential(1)}`
               : undefined;

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { FeatureExtractor, ModelInfo } from '../core/models/types.js';
 
-export type EngineId = 'tfjs-wasm' | 'tfjs-cpu' | 'tfjs-tensorflow' | 'onnxruntime';
+/** `onnxruntime-1t` is ONNX Runtime limited to one intra-op thread (leaves a core to the decode workers). */
+export type EngineId = 'tfjs-wasm' | 'tfjs-cpu' | 'tfjs-tensorflow' | 'onnxruntime' | 'onnxruntime-1t';
 
 /** Command-line spellings accepted by `--engines`. */
 export const ENGINE_ALIASES: Record<string, EngineId> = {
@@ -23,18 +24,22 @@ export const ENGINE_ALIASES: Record<string, EngineId> = {
   ort: 'onnxruntime',
   onnxruntime: 'onnxruntime',
   'onnxruntime-cpu': 'onnxruntime',
+  onnx1: 'onnxruntime-1t',
+  'onnxruntime-1t': 'onnxruntime-1t',
 };
 
 export type EngineStatus = { id: EngineId; available: boolean; reason?: string };
 
-const TFJS_BACKEND: Record<Exclude<EngineId, 'onnxruntime'>, string> = {
+type TfjsEngineId = 'tfjs-wasm' | 'tfjs-cpu' | 'tfjs-tensorflow';
+
+const TFJS_BACKEND: Record<TfjsEngineId, string> = {
   'tfjs-wasm': 'wasm',
   'tfjs-cpu': 'cpu',
   'tfjs-tensorflow': 'tensorflow',
 };
 
-export function isTfjsEngine(id: EngineId): id is Exclude<EngineId, 'onnxruntime'> {
-  return id !== 'onnxruntime';
+export function isTfjsEngine(id: EngineId): id is TfjsEngineId {
+  return id in TFJS_BACKEND;
 }
 
 let tfjsNodeTried: Promise<string | undefined> | undefined;
@@ -56,7 +61,7 @@ function loadTfjsNode(): Promise<string | undefined> {
 }
 
 /** Switches TF.js to the engine's backend; returns the reason when it cannot (a failed backend falls back silently, so check). */
-export async function activateTfjs(id: Exclude<EngineId, 'onnxruntime'>): Promise<string | undefined> {
+export async function activateTfjs(id: TfjsEngineId): Promise<string | undefined> {
   if (id === 'tfjs-tensorflow') {
     const reason = await loadTfjsNode();
     if (reason) return reason;
@@ -109,7 +114,7 @@ export function loadOnnx(): Promise<{ module?: OnnxModule; reason?: string }> {
 export async function probeEngines(ids: readonly EngineId[]): Promise<EngineStatus[]> {
   const out: EngineStatus[] = [];
   for (const id of ids) {
-    if (id === 'onnxruntime') {
+    if (!isTfjsEngine(id)) {
       const { reason } = await loadOnnx();
       out.push({ id, available: !reason, ...(reason ? { reason } : {}) });
     } else {
@@ -160,7 +165,7 @@ export function createTfjsExtractor(model: tf.LayersModel, info: ModelInfo): Fea
 export async function createOnnxExtractor(
   onnx: OnnxModule,
   base: FeatureExtractor,
-  options: { cacheDir: string; parityPixels: Float32Array; parityCount: number },
+  options: { cacheDir: string; parityPixels: Float32Array; parityCount: number; threads?: number },
 ): Promise<{ extractor?: FeatureExtractor; parity?: OnnxParity; parityFailure?: string; reason?: string }> {
   const result = await onnx.createOnnxFeatureExtractor(base, options);
   if (result.extractor) return { extractor: result.extractor, parity: result.parity };
@@ -169,7 +174,7 @@ export async function createOnnxExtractor(
   }
   // Converted, but parity failed: time it anyway, flagged.
   const bytes = onnx.convertLayersModelToOnnx(base.layersModel, { poolSpatialOutputs: true });
-  const session = await onnx.createOnnxSession(bytes, {});
+  const session = await onnx.createOnnxSession(bytes, options.threads ? { threads: options.threads } : {});
   return {
     parity: result.parity,
     parityFailure: result.reason,

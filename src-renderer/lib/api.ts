@@ -113,7 +113,6 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
   const baseUrl = (options.baseUrl ?? location.origin).replace(/\/$/, '');
   const token = options.token ?? null;
   const fetchImpl = options.fetch ?? fetch.bind(globalThis);
-  const Socket = options.WebSocket ?? WebSocket;
   const firstDelayMs = options.reconnectDelayMs ?? 500;
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
@@ -136,6 +135,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
     setState('connecting');
     let ws: WebSocket;
     try {
+      const Socket = options.WebSocket ?? globalThis.WebSocket;
       ws = new Socket(withToken(wsUrl));
     } catch {
       scheduleReconnect();

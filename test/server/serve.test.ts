@@ -27,6 +27,7 @@ describe('startServe', () => {
     await writeFile(path.join(staticDir, 'index.html'), '<title>ok</title>');
     const handle = await startServe({
       dataDir: path.join(tmp, 'data'),
+      port: 0,
       staticDir,
       handleSignals: false,
       print: (line) => lines.push(line),
@@ -54,6 +55,7 @@ describe('startServe', () => {
     const lines: string[] = [];
     const handle = await startServe({
       dataDir: tmp,
+      port: 0,
       token: 'a-long-enough-token',
       handleSignals: false,
       print: (line) => lines.push(line),
@@ -65,7 +67,7 @@ describe('startServe', () => {
   });
 
   it('closes the service when the port cannot be bound', async () => {
-    const first = await startServe({ dataDir: tmp, handleSignals: false, print: () => {}, logger: quiet, createService: async () => createFakeService() });
+    const first = await startServe({ dataDir: tmp, port: 0, handleSignals: false, print: () => {}, logger: quiet, createService: async () => createFakeService() });
     const second = createFakeService();
     try {
       await expect(
@@ -77,10 +79,34 @@ describe('startServe', () => {
     }
   });
 
+  it('falls back to a free port when the default one is taken', async () => {
+    const first = await startServe({ dataDir: tmp, port: 0, handleSignals: false, print: () => {}, logger: quiet, createService: async () => createFakeService() });
+    const saved = process.env.RETRAIN_STUDIO_SERVE_PORT;
+    process.env.RETRAIN_STUDIO_SERVE_PORT = String(first.port);
+    try {
+      const second = await startServe({ dataDir: tmp, handleSignals: false, print: () => {}, logger: quiet, createService: async () => createFakeService() });
+      expect(second.port).not.toBe(first.port);
+      expect((await callApi(second.url, 'getEngine', {})).status).toBe(200);
+      await second.close();
+    } finally {
+      if (saved === undefined) delete process.env.RETRAIN_STUDIO_SERVE_PORT;
+      else process.env.RETRAIN_STUDIO_SERVE_PORT = saved;
+      await first.close();
+    }
+  });
+
+  it('rejects an invalid port', async () => {
+    const service = createFakeService();
+    await expect(startServe({ dataDir: tmp, port: Number('abc'), handleSignals: false, print: () => {}, logger: quiet, createService: async () => service })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(service.closed).toBe(true);
+  });
+
   it('installs SIGINT/SIGTERM handlers that close everything, and removes them after', async () => {
     const before = { int: process.listenerCount('SIGINT'), term: process.listenerCount('SIGTERM') };
     const service = createFakeService();
-    const handle = await startServe({ dataDir: tmp, print: () => {}, logger: quiet, createService: async () => service });
+    const handle = await startServe({ dataDir: tmp, port: 0, print: () => {}, logger: quiet, createService: async () => service });
     expect(process.listenerCount('SIGINT')).toBe(before.int + 1);
     expect(process.listenerCount('SIGTERM')).toBe(before.term + 1);
     // Call our handler directly: emitting the signal would also run the test runner's handlers.

@@ -14,18 +14,11 @@ import { writeAtomic } from '../tf/file-io.js';
 import type { ModelInfo } from '../models/types.js';
 import type { TrainingConfig, MetricPoint } from '../training/index.js';
 import type { EvaluationSummary } from '../evaluation/index.js';
+import type { PhaseTimes, RunStatus } from './types.js';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+export type { PhaseTimes, RunStatus } from './types.js';
 
-export type PhaseTimes = {
-  modelLoadMs?: number;
-  bottlenecksMs?: number;
-  bottlenecksComputed?: number;
-  bottlenecksFromCache?: number;
-  trainingMs?: number;
-  evaluationMs?: number;
-  saveMs?: number;
-};
+
 
 export type RunConfigRecord = {
   id: string;

@@ -3,37 +3,9 @@
  * the renderer's form and validation are all generated from it.
  */
 import { CoreError } from '../errors.js';
+import type { HyperparameterSpec, Preset, TrainingConfig } from './types.js';
 
-export type TrainingConfig = {
-  architecture: string;
-  howManyTrainingSteps: number;
-  learningRate: number;
-  optimizer: 'sgd' | 'adam';
-  trainBatchSize: number;
-  validationBatchSize: number;
-  testBatchSize: number;
-  evalStepInterval: number;
-  testingPercentage: number;
-  validationPercentage: number;
-  flipLeftRight: boolean;
-  randomCrop: number;
-  randomScale: number;
-  randomBrightness: number;
-  hiddenUnits: number;
-  classBalanced: boolean;
-  seed: number;
-};
-
-export type HyperparameterSpec = {
-  key: keyof TrainingConfig;
-  flag: string;
-  type: 'integer' | 'number' | 'boolean' | 'string';
-  default: number | boolean | string;
-  min?: number;
-  max?: number;
-  choices?: string[];
-  help: string;
-};
+export type { HyperparameterSpec, Preset, TrainingConfig } from './types.js';
 
 /** Every hyperparameter with retrain.py's flag name and default. */
 export const HYPERPARAMETERS: readonly HyperparameterSpec[] = [
@@ -60,7 +32,7 @@ export const HYPERPARAMETERS: readonly HyperparameterSpec[] = [
 export const DEFAULT_CONFIG: TrainingConfig = Object.fromEntries(HYPERPARAMETERS.map((h) => [h.key, h.default])) as TrainingConfig;
 
 /** Named starting points, e.g. the codelab's settings. */
-export const PRESETS = [
+export const PRESETS: Preset[] = [
   { id: 'codelab', name: 'TensorFlow for Poets codelab', description: 'mobilenet_0.50_224, 500 steps, as the codelab ran it.', config: { architecture: 'mobilenet_0.50_224', howManyTrainingSteps: 500 } },
   { id: 'retrain-defaults', name: 'retrain.py defaults', description: 'inception_v3, 4000 steps, learning rate 0.01.', config: { architecture: 'inception_v3', howManyTrainingSteps: 4000 } },
   { id: 'quick', name: 'Quick check', description: '200 steps with Adam: a fast first look at a new dataset.', config: { howManyTrainingSteps: 200, optimizer: 'adam' as const, learningRate: 0.001 } },

@@ -6,20 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { CoreError, cancelledError } from '../errors.js';
 import { createRandom, randomIndex } from '../random.js';
-import type { TrainingConfig } from './hyperparameters.js';
+import type { MetricPoint, TrainingConfig } from './types.js';
+
+export type { MetricPoint } from './types.js';
 
 /** Features of one split, row-major `[count, featureSize]`, with class indices. */
 export type SplitFeatures = { features: Float32Array; labels: Int32Array; count: number };
 
-export type MetricPoint = {
-  step: number;
-  wallTimeMs: number;
-  relativeTimeMs: number;
-  trainAccuracy: number;
-  trainCrossEntropy: number;
-  validationAccuracy: number;
-  validationCrossEntropy: number;
-};
 
 export type TrainHeadOptions = {
   config: TrainingConfig;
