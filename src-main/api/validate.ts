@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { CoreError } from '../core/errors.js';
-import { API_METHODS, LIMITS, type ApiMethod, type ApiRequest } from './contract.js';
+import { HYPERPARAMETERS } from '../core/training/hyperparameters.js';
+import { API_METHODS, LIMITS, type ApiMethod, type ApiRequest, type TrainingConfig } from './contract.js';
 
 const path = z.string().min(1).max(LIMITS.pathChars).refine((p) => !p.includes('\0'), 'must not contain NUL');
 const id = z.string().min(1).max(LIMITS.nameChars);
@@ -35,28 +36,22 @@ const spec = z
   .partial()
   .strict();
 
+/** Built from retrain.py's hyperparameter table, so the boundary checks what core accepts. */
 const trainingConfig = z
-  .object({
-    architecture: id,
-    howManyTrainingSteps: z.number().int().min(1).max(1_000_000),
-    learningRate: z.number().positive().max(100),
-    optimizer: z.enum(['sgd', 'adam']),
-    trainBatchSize: z.number().int().min(1).max(100_000),
-    validationBatchSize: z.number().int().min(-1).max(100_000),
-    testBatchSize: z.number().int().min(-1).max(100_000),
-    evalStepInterval: z.number().int().min(1).max(1_000_000),
-    testingPercentage: percent,
-    validationPercentage: percent,
-    flipLeftRight: z.boolean(),
-    randomCrop: z.number().min(0).max(100),
-    randomScale: z.number().min(0).max(100),
-    randomBrightness: z.number().min(0).max(100),
-    hiddenUnits: z.number().int().min(0).max(4096),
-    classBalanced: z.boolean(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
-  })
+  .object(
+    Object.fromEntries(
+      HYPERPARAMETERS.map((h) => {
+        if (h.type === 'boolean') return [h.key, z.boolean()];
+        if (h.type === 'string') return [h.key, h.choices ? z.enum(h.choices as [string, ...string[]]) : id];
+        let n = h.type === 'integer' ? z.number().int() : z.number().finite();
+        if (h.min !== undefined) n = n.min(h.min);
+        if (h.max !== undefined) n = n.max(h.max);
+        return [h.key, n];
+      }),
+    ),
+  )
   .partial()
-  .strict();
+  .strict() as unknown as z.ZodType<Partial<TrainingConfig>>;
 
 const image = z.union([
   z.object({ path }).strict(),

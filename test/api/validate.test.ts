@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { validateRequest, isApiMethod } from '../../src-main/api/validate.js';
+import { API_METHODS, LIMITS } from '../../src-main/api/contract.js';
+import { CoreError } from '../../src-main/core/errors.js';
+
+const rejects = (method: string, request: unknown, code = 'INVALID_ARGUMENT') => {
+  try {
+    validateRequest(method as never, request);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CoreError);
+    expect((error as CoreError).code).toBe(code);
+    return (error as CoreError).message;
+  }
+  throw new Error(`${method} accepted ${JSON.stringify(request).slice(0, 100)}`);
+};
+
+describe('validateRequest', () => {
+  it('accepts well-formed requests and returns them', () => {
+    expect(validateRequest('openDataset', { path: '/data/flowers', testPercent: 30 })).toEqual({ path: '/data/flowers', testPercent: 30 });
+    expect(validateRequest('startTraining', { datasetId: 'abc', config: { learningRate: 0.1, optimizer: 'adam', flipLeftRight: true, validationBatchSize: -1 } })).toBeTruthy();
+    expect(validateRequest('classify', { runId: 'r1', image: { dataBase64: 'aGVsbG8=', name: 'x.png' } })).toBeTruthy();
+    expect(validateRequest('getEngine', undefined)).toEqual({});
+  });
+
+  it('guards the method name itself', () => {
+    expect(API_METHODS.every(isApiMethod)).toBe(true);
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 42]) expect(isApiMethod(name)).toBe(false);
+    rejects('__proto__', {});
+  });
+
+  it.each([
+    ['openDataset', { path: 42 }, /path/],
+    ['openDataset', { path: '/x', extra: true }, /request|extra/i],
+    ['openDataset', { path: '/x\0/etc' }, /NUL/],
+    ['openDataset', { path: '/x', testPercent: 95 }, /testPercent/],
+    ['startTraining', { datasetId: 'a', config: { learningRate: -1 } }, /learningRate/],
+    ['startTraining', { datasetId: 'a', config: { howManyTrainingSteps: 1.5 } }, /howManyTrainingSteps/],
+    ['startTraining', { datasetId: 'a', config: { optimizer: 'rmsprop' } }, /optimizer/],
+    ['startTraining', { datasetId: 'a', config: { __proto__: { polluted: true }, seed: 'x' } }, /seed/],
+    ['startSweep', { datasetId: 'a', config: {}, parameter: 'learningRate', values: Array(100).fill(0.1) }, /values/],
+    ['classify', { image: { path: '/a.jpg' } }, /exactly one of runId or modelId/],
+    ['classify', { runId: 'r', image: { dataBase64: '<script>', name: 'x' } }, /base64/],
+    ['getRun', { runId: ['a'] }, /runId/],
+    ['updateSettings', { backend: 'cuda' }, /backend/],
+    ['listDatasetImages', { datasetId: 'a', limit: 1e9 }, /limit/],
+  ])('rejects %s %j', (method, request, message) => {
+    expect(rejects(method, request)).toMatch(message);
+  });
+
+  it('rejects oversized payloads as PAYLOAD_TOO_LARGE', () => {
+    rejects('openDataset', { path: `/${'a'.repeat(LIMITS.pathChars + 1)}` }, 'PAYLOAD_TOO_LARGE');
+    rejects('classify', { runId: 'r', image: { dataBase64: 'A'.repeat(LIMITS.imageBase64Chars + 4), name: 'big.png' } }, 'PAYLOAD_TOO_LARGE');
+    rejects('renameRun', { runId: 'r', name: 'n'.repeat(LIMITS.nameChars + 1) }, 'PAYLOAD_TOO_LARGE');
+  });
+});
