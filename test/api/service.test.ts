@@ -117,6 +117,20 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     expect(csv.text.trim().split('\n')).toHaveLength(1 + 6);
   });
 
+  it('trains with distortions, recomputing features through the network each step', async () => {
+    const dataset = await service.openDataset({ path: `${datasetRoot}-moved` });
+    const model = (await service.listModels({})).find((m) => m.origin === 'imported')!;
+    const before = await service.getCacheInfo({});
+    let runId: string | undefined;
+    const done = finished(service, () => runId);
+    ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 6, evalStepInterval: 3, trainBatchSize: 8, flipLeftRight: true, randomCrop: 10, randomScale: 10, randomBrightness: 20 } }));
+    const run = await done;
+    expect(run.status, run.error).toBe('completed');
+    expect(run.config).toMatchObject({ flipLeftRight: true, randomBrightness: 20 });
+    // Distorted images are never cached: the cache holds exactly the undistorted entries it had.
+    expect((await service.getCacheInfo({})).entries).toBe(before.entries);
+  });
+
   it('cancels a run and records it as cancelled', async () => {
     const dataset = await service.openDataset({ path: `${datasetRoot}-moved` });
     const model = (await service.listModels({})).find((m) => m.origin === 'imported')!;
