@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -559,7 +560,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return pending;
     },
     grantPath: (dir) => {
-      allowedRoots.add(path.resolve(dir));
+      // The real path, so that a folder chosen through a symlink matches resolveReadablePath.
+      let real = path.resolve(dir);
+      try {
+        real = realpathSync(real);
+      } catch {
+        // Not created yet (e.g. an export target): its resolved path is what will exist.
+      }
+      allowedRoots.add(real);
     },
     close: async () => {
       for (const controller of active.values()) controller.abort();

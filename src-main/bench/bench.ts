@@ -4,7 +4,8 @@
  * `end-to-end bottlenecks, <fastest engine> vs tfjs-wasm: <N.N>×`.
  *
  * Flags: --quick (fewer repeats and images, no Inception unless asked), --models a,b,
- * --engines x,y (wasm, cpu, tensorflow, onnx), --shared <dir>, --repeats <n>, --images <n>.
+ * --engines x,y (wasm, cpu, tensorflow, onnx, onnx1 = ONNX Runtime on one thread), --shared <dir>,
+ * --repeats <n>, --images <n>.
  * Run from sources with `npx tsx src-main/bench/bench.ts`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -203,17 +204,21 @@ async function measureForward(
   const pixels = randomPixels(perImage * Math.max(1, ...options.batchSizes));
   const one = pixels.subarray(0, perImage);
 
-  // Batch 1: two warm-ups (first-call compilation), then sequences of calls.
+  // Each timed repeat runs enough calls to last about half a second (fast engines), or one call.
+  const timedRate = async (input: Float32Array, batch: number, calls: number): Promise<number> => {
+    const ms = await timeMs(async () => {
+      for (let i = 0; i < calls; i++) await extractor.extract(input, batch);
+    });
+    return ((calls * batch) / ms) * 1000;
+  };
+  const callsFor = (callMs: number): number => Math.max(1, Math.min(50, Math.ceil(500 / Math.max(callMs, 0.1))));
+
+  // Batch 1: two warm-ups (first-call compilation), then timed repeats.
   await extractor.extract(one, 1);
   const warmMs = await timeMs(() => extractor.extract(one, 1));
-  const calls = Math.max(1, Math.min(20, Math.ceil(500 / Math.max(warmMs, 0.1))));
+  const b1Calls = callsFor(warmMs);
   const b1Rates: number[] = [];
-  for (let r = 0; r < repeatsFor(warmMs * calls, options.repeats); r++) {
-    const ms = await timeMs(async () => {
-      for (let i = 0; i < calls; i++) await extractor.extract(one, 1);
-    });
-    b1Rates.push((calls / ms) * 1000);
-  }
+  for (let r = 0; r < repeatsFor(warmMs * b1Calls, options.repeats); r++) b1Rates.push(await timedRate(one, 1, b1Calls));
   const batch1 = median(b1Rates);
 
   const perBatch = new Map<number, number>();
@@ -227,11 +232,9 @@ async function measureForward(
     const input = pixels.subarray(0, batch * perImage);
     // A separate warm-up only when cheap; slow calls are all timed.
     if (estimateMs < 3_000) await extractor.extract(input, batch);
+    const calls = callsFor(estimateMs);
     const rates: number[] = [];
-    for (let r = 0; r < repeatsFor(estimateMs, options.repeats); r++) {
-      const ms = await timeMs(() => extractor.extract(input, batch));
-      rates.push((batch / ms) * 1000);
-    }
+    for (let r = 0; r < repeatsFor(estimateMs * calls, options.repeats); r++) rates.push(await timedRate(input, batch, calls));
     perBatch.set(batch, median(rates));
   }
   let best = { batch: 1, rate: batch1 };
@@ -602,7 +605,8 @@ function printReport(report: {
   out.push(`peak RSS: ${Math.round(peakRssMb())} MB; bench took ${report.durationS.toFixed(0)} s`);
 
   // The last line: the fastest engine against tfjs-wasm, end to end, on the reference model.
-  let last = 'end-to-end bottlenecks, tfjs-wasm vs tfjs-wasm: n/a×';
+  const fastestAny = e2eRows.reduce<Row | undefined>((best, r) => (!best || r.endToEnd!.cold > best.endToEnd!.cold ? r : best), undefined);
+  let last = `end-to-end bottlenecks, ${fastestAny?.engine ?? 'none'} vs tfjs-wasm: n/a (tfjs-wasm was not measured)`;
   for (const id of REFERENCE_MODELS) {
     const candidates = e2eRows.filter((r) => r.model.id === id);
     const wasm = candidates.find((r) => r.engine === 'tfjs-wasm');

@@ -38,6 +38,7 @@ export function formatRate(value: number | undefined): string {
 /** Formats a ratio like `12.3×`. */
 export function formatRatio(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—';
+  if (value < 0.1) return `${value.toPrecision(2)}×`;
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)}×`;
 }
 

@@ -299,7 +299,7 @@ async function runsCommand(argv: string[], out: Output): Promise<number> {
 
 async function serve(argv: string[], out: Output): Promise<number> {
   const flags = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, token: { type: 'string' } });
-  if (flags.help) return out.line('Usage: retrain-studio serve [--host 127.0.0.1] [--port 8765] [--token T] [--data_dir DIR]'), 0;
+  if (flags.help) return out.line('Usage: retrain-studio serve [--host 127.0.0.1] [--port 7860] [--token T] [--data_dir DIR]'), 0;
   const { startServe } = await import('../server/index.js');
   await startServe({
     ...(typeof flags.host === 'string' ? { host: flags.host } : {}),

@@ -11,7 +11,6 @@
 import {
   API_METHODS,
   CoreError,
-  EVENT_NAMES,
   type ApiClient,
   type ApiMethod,
   type EventName,
@@ -35,6 +34,12 @@ declare global {
   }
 }
 
+/** Events only the desktop host sends: the user chose a folder from the application menu. */
+export type HostEvents = {
+  'menu.openDataset': { path: string };
+  'menu.importModel': { path: string };
+};
+
 /** Where events come from and whether the link is up (the WebSocket can drop and reconnect). */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -49,6 +54,8 @@ export type Transport = {
   getPathForFile(file: File): string | null;
   /** Event-link state changes (HTTP only; Electron's link is always open). */
   onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** Host (menu) events; never fire in a browser. */
+  onHost<E extends keyof HostEvents>(event: E, listener: (payload: HostEvents[E]) => void): () => void;
 };
 
 /** Builds the typed client from any transport; the method list comes from `API_METHODS`. */
@@ -83,6 +90,12 @@ export function createElectronTransport(bridge: PreloadBridge): Transport {
     onConnection(listener) {
       listener('open');
       return () => {};
+    },
+    onHost(event, listener) {
+      return bridge.on(event, (payload) => {
+        const path = (payload as { path?: unknown } | null)?.path;
+        if (typeof path === 'string') listener({ path } as HostEvents[typeof event]);
+      });
     },
   };
 }
@@ -231,6 +244,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
       return withToken(url);
     },
     getPathForFile: () => null,
+    onHost: () => () => {},
     onConnection(listener) {
       connectionListeners.add(listener);
       listener(state);
@@ -296,6 +310,11 @@ export function onEvent<E extends EventName>(event: E, listener: (payload: Event
   return getTransport().on(event, listener as (payload: unknown) => void);
 }
 
+/** Subscribes to a desktop host event (menu choices); a no-op in a browser. */
+export function onHostEvent<E extends keyof HostEvents>(event: E, listener: (payload: HostEvents[E]) => void): () => void {
+  return getTransport().onHost(event, listener);
+}
+
 /** URL to display a local image (allowed only inside datasets, models and exports). */
 export function imageUrl(path: string): string {
   return getTransport().imageUrl(path);
@@ -310,9 +329,6 @@ export function thumbnailUrl(path: string, sizePx = 160): string {
 export function isDesktop(): boolean {
   return getTransport().kind === 'electron';
 }
-
-/** Known event names, for code that subscribes to all of them. */
-export const eventNames = EVENT_NAMES;
 
 /** Shows an error to the user (the app shell installs the toast stack). */
 export type ErrorReporter = (message: string, code: string) => void;

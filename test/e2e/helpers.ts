@@ -50,14 +50,14 @@ export type App = {
 
 /**
  * Starts service + server (temp data dir, a token as a remote `serve` would have) and opens
- * the app in a fresh Chromium profile at 1360×860.
+ * the app in a fresh Chromium profile at 1360×860. `service` replaces the real service (a fake).
  */
-export async function startApp(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<App> {
+export async function startApp(options: { colorScheme?: 'light' | 'dark'; service?: Service } = {}): Promise<App> {
   await ensureRendererBuilt();
   const baseDir = await mkdtemp(path.join(os.tmpdir(), 'rs-e2e-'));
   const dataDir = path.join(baseDir, 'data');
   await mkdir(dataDir, { recursive: true });
-  const service = await createService({ dataDir });
+  const service = options.service ?? (await createService({ dataDir }));
   const server = await createServer({ service, staticDir: RENDERER_DIR, token: 'e2e-token-0123456789' });
   const userDataDir = path.join(baseDir, 'chromium-profile');
   // A persistent context gives a fresh --user-data-dir we own (and delete).
@@ -102,10 +102,7 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark' } = {})
  */
 export async function screenshot(page: Page, name: string, options: { keepToasts?: boolean } = {}): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  if (!options.keepToasts) {
-    // Toasts would cover the content; each has its own Dismiss button.
-    for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => {});
-  }
+  if (!options.keepToasts) await dismissToasts(page);
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   const viewport = page.viewportSize() ?? { width: 1360, height: 860 };
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
@@ -117,19 +114,25 @@ export async function screenshot(page: Page, name: string, options: { keepToasts
   return file;
 }
 
+/** Closes every toast with its own Dismiss button (they would cover screenshots or be mistaken for new ones). */
+export async function dismissToasts(page: Page): Promise<void> {
+  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => {});
+}
+
 /**
  * Opens a dataset folder through the path field (what a browser user does) and waits until
- * the scan answered: a summary of that folder, or an error notice.
+ * the scan answered: a summary of that folder, or an error toast.
  */
 export async function openDataset(page: Page, folder: string): Promise<'summary' | 'error'> {
   await page.getByTestId('nav-dataset').click();
+  await dismissToasts(page);
   await page.getByTestId('dataset-path').fill(folder);
   await page.getByTestId('dataset-open').click();
   const handle = await page.waitForFunction(
     (root) => {
       if (document.querySelector('[data-testid="dataset-progress"]')) return null;
       if (document.querySelector(`[data-testid="dataset-summary"][data-root="${CSS.escape(root)}"]`)) return 'summary';
-      return document.querySelector('[data-testid="dataset-error"]') ? 'error' : null;
+      return document.querySelector('[data-testid="toast-error"]') ? 'error' : null;
     },
     folder,
     { timeout: 60_000 },

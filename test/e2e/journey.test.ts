@@ -50,8 +50,10 @@ describe.skipIf(!hasChromium)('browser journey: dataset → model → train → 
 
   it('opens the dataset folder typed into the path field and shows classes, splits and thumbnails', async () => {
     const { page } = app;
-    await openDataset(page, datasetRoot);
-    await page.getByTestId('dataset-summary').waitFor({ timeout: 60_000 });
+    // A browser has no folder dialog: the service answers null and the button hides itself.
+    await page.getByTestId('dataset-choose').click();
+    await page.getByTestId('dataset-choose').waitFor({ state: 'detached' });
+    expect(await openDataset(page, datasetRoot)).toBe('summary');
     expect(await page.getByTestId('dataset-class-count').textContent()).toBe(String(classes.length));
     for (const name of classes) await expect(page.getByTestId(`class-${name}`).count()).resolves.toBe(1);
     await expect(page.getByTestId('dataset-trainable').textContent()).resolves.toContain('Ready to train');
@@ -175,6 +177,42 @@ describe.skipIf(!hasChromium)('browser journey: dataset → model → train → 
     expect(classes).toContain((await page.getByTestId('classify-top').locator('strong').textContent()) ?? '');
   });
 
+  it('overlays a second run on the metrics charts, each run in its own colour', async () => {
+    const { page } = app;
+    await setHyperparameter(page, 'howManyTrainingSteps', '50');
+    await setHyperparameter(page, 'learningRate', '0.05');
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('run-name').fill('e2e run 2');
+    await page.getByTestId('train-button').click();
+    expect(await waitForRunStatus(page, ['completed', 'failed', 'cancelled'])).toBe('completed');
+    await page.getByTestId('nav-metrics').click();
+    await page.locator('[data-testid="metrics-runs"] li[data-run-name="e2e run"] input[type="checkbox"]').check();
+    await page.waitForFunction(() => document.querySelector('[data-testid="metrics-chart-accuracy"]')?.getAttribute('data-series') === '2');
+    // 10 + 5 evaluations at least.
+    expect(Number(await page.getByTestId('metrics-chart-accuracy').getAttribute('data-points'))).toBeGreaterThanOrEqual(15);
+    const swatches = await page.locator('[data-testid="metrics-runs"] li .swatch').evaluateAll((nodes) => nodes.map((node) => getComputedStyle(node).backgroundColor));
+    expect(new Set(swatches).size).toBe(swatches.length);
+    await page.getByTestId('smoothing').fill('0.9');
+    await screenshot(page, '05b-metrics-two-runs');
+  });
+
+  it.skipIf(!hasShared)('classifies with an imported labelled classifier (darknet tiny, ImageNet labels)', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-model').click();
+    await page.getByTestId('import-path').fill(sharedPath('models/darknet_tiny_imagenet'));
+    await page.getByTestId('import-name').fill('Darknet tiny');
+    await page.locator('#import-labels').fill(sharedPath('models/darknet_tiny_imagenet/labels_darknet_order.json'));
+    await page.getByTestId('import-crop').selectOption('squash');
+    await page.getByTestId('import-submit').click();
+    await page.locator('[data-testid="model-row"]', { hasText: 'Darknet tiny' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('nav-classify').click();
+    await page.getByTestId('classify-target').selectOption({ label: 'Darknet tiny' });
+    await page.getByTestId('classify-file').setInputFiles(sharedPath('images/imagenet_known/pizza.jpg'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="classify-result"] .preview p')?.textContent === 'pizza.jpg' && !!document.querySelector('[data-testid="predictions"]'), undefined, { timeout: 60_000 });
+    await expect(page.getByTestId('classify-top').locator('strong').textContent()).resolves.toBe('pizza');
+    await screenshot(page, '08b-classify-labelled-model');
+  });
+
   it('shows the runs and graph views, and a dark theme', async () => {
     const { page } = app;
     await page.getByTestId('nav-runs').click();
@@ -190,9 +228,19 @@ describe.skipIf(!hasChromium)('browser journey: dataset → model → train → 
     await screenshot(page, '11-metrics-dark');
     await page.getByTestId('nav-results').click();
     await screenshot(page, '12-results-dark');
-    // Keyboard: Alt+1 goes to the dataset view and focus rings are drawn on tab.
+    // Keyboard: Alt+1 goes to the dataset view; Tab draws a focus ring; Enter activates.
     await page.keyboard.press('Alt+1');
     await page.getByTestId('view-dataset').waitFor();
+    await page.getByTestId('nav-model').focus();
+    await page.keyboard.press('Tab');
+    const focus = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement;
+      return { testid: element.dataset.testid, visible: element.matches(':focus-visible'), outline: getComputedStyle(element).outlineStyle };
+    });
+    expect(focus).toEqual({ testid: 'nav-train', visible: true, outline: 'solid' });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('view-train').waitFor();
+    await screenshot(page, '13-keyboard-focus');
     expect(app.consoleErrors.filter((message) => !/Failed to load resource/.test(message))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import {
   allGroups, boxOf, countVisible, defaultExpanded, expandToShow, groupBoxId, indexGraph, toggleGroup, visibleGraph, withInferredGroups,
 } from '../../src-renderer/lib/graph/model.js';
 import { searchNodes } from '../../src-renderer/lib/graph/search.js';
+import { escapeXml, graphToSvg, pngScale, truncate } from '../../src-renderer/lib/graph/svg.js';
 import { centerOn, cull, detailLevel, edgePath, fitViewport, toWorld, visibleWorldRect, zoomAt } from '../../src-renderer/lib/graph/viewport.js';
 import { mobilenetLikeGraph, scopedChainGraph } from './graph-fixtures.js';
 
@@ -277,6 +278,38 @@ describe('viewport', () => {
     expect(detailLevel(0.05)).toBe('boxes');
     expect(edgePath([{ x: 0, y: 0 }, { x: 0, y: 10 }])).toBe('M0,0L0,10');
     expect(edgePath([{ x: 0, y: 0 }, { x: 0, y: 10 }, { x: 10, y: 20 }])).toBe('M0,0Q0,10 5,15L10,20');
+  });
+});
+
+describe('graphToSvg', () => {
+  it('draws every box, edge and frame with roles and escaped text', () => {
+    const graph = mobilenetLikeGraph(4, 3);
+    graph.nodes[1].name = 'Conv1 <&> "quoted"';
+    const index = indexGraph(graph);
+    const visible = visibleGraph(index, allGroups(index));
+    const layout = layoutGraph(visible);
+    const svg = graphToSvg(layout, visible, { title: 'M & N' });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain(`width="${Math.ceil(layout.width)}" height="${Math.ceil(layout.height)}"`);
+    expect(svg).toContain('<title>M &amp; N</title>');
+    expect(svg.match(/<g class="node">/g)).toHaveLength(visible.nodes.length);
+    expect(svg.match(/marker-end=/g)).toHaveLength(visible.edges.length);
+    expect(svg.match(/<g class="cluster">/g)).toHaveLength(layout.clusters.length);
+    expect(svg).toContain('Conv1 &lt;&amp;&gt; &quot;quoted&quot;');
+    expect(svg).not.toContain('<&>');
+    expect(svg).toContain('>INPUT</text>');
+    expect(svg).toContain('>BOTTLENECK</text>');
+    expect(svg).toContain('[null,224,224,3]');
+  });
+
+  it('escapes, truncates and limits PNG size', () => {
+    expect(escapeXml(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
+    expect(truncate('abcdefgh', 5)).toBe('abcd…');
+    expect(truncate('abc', 5)).toBe('abc');
+    expect(pngScale(400, 1000)).toBe(2);
+    expect(pngScale(400, 13_730)).toBeCloseTo(16384 / 13_730, 6);
+    expect(pngScale(10_000, 10_000)).toBeCloseTo(Math.sqrt(64e6 / 1e8), 6);
   });
 });
 

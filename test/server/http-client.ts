@@ -48,28 +48,38 @@ export function sendLargeBody(baseUrl: string, path: string, totalBytes: number,
     let answered = false;
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (declareLength) headers['Content-Length'] = String(totalBytes);
-    const req = http.request({ hostname, port, method: 'POST', path, headers, agent: false }, (res) => {
+    // A keep-alive connection, as browsers use: with `Connection: close` Node's server closes
+    // the socket right after an early answer, and the client may see EPIPE before the answer.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const done = (result: { status: number; text: string; bytesWritten: number }) => {
+      agent.destroy();
+      resolve(result);
+    };
+    const req = http.request({ hostname, port, method: 'POST', path, headers, agent }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), bytesWritten: written }));
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, text: '', bytesWritten: written }));
+      res.on('end', () => done({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), bytesWritten: written }));
+      res.on('error', () => done({ status: res.statusCode ?? 0, text: '', bytesWritten: written }));
     });
     // The server may close the socket while we are still writing; the answer is what matters.
     req.on('error', (error) => {
-      if (!answered) reject(error);
+      if (answered) return;
+      agent.destroy();
+      reject(error);
     });
     const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    // One chunk per event-loop turn, so an early answer is noticed between chunks.
     const pump = () => {
-      while (!answered && written < totalBytes) {
-        const size = Math.min(chunk.length, totalBytes - written);
-        written += size;
-        if (!req.write(size === chunk.length ? chunk : chunk.subarray(0, size))) {
-          req.once('drain', pump);
-          return;
-        }
+      if (answered) return;
+      if (written >= totalBytes) {
+        req.end();
+        return;
       }
-      if (!answered) req.end();
+      const size = Math.min(chunk.length, totalBytes - written);
+      written += size;
+      if (req.write(size === chunk.length ? chunk : chunk.subarray(0, size))) setImmediate(pump);
+      else req.once('drain', () => setImmediate(pump));
     };
     pump();
   });

@@ -231,7 +231,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       closePool = () => pool.close();
     }
     try {
-      await runComputePhase(decode);
+      await runComputePhase(decode, closePool);
     } finally {
       await closePool?.();
     }
@@ -255,7 +255,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     },
   };
 
-  async function runComputePhase(decode: DecodeFunction): Promise<void> {
+  async function runComputePhase(decode: DecodeFunction, cancelDecodes?: () => Promise<void> | void): Promise<void> {
     const readAhead = readAheadBatches * batchSize;
     const pending: Array<Promise<DecodeOutcome> | undefined> = new Array<Promise<DecodeOutcome> | undefined>(work.length);
     let dispatched = 0;
@@ -359,6 +359,8 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       // On cancel or error: let the running batch settle (its cache writes are atomic) and
       // drain outstanding decodes, so nothing touches the pool after it is closed.
       if (inFlight) await inFlight.catch(() => undefined);
+      // Our own pool can drop its queue at once (queued decodes reject with CANCELLED).
+      if (signal?.aborted && cancelDecodes) await cancelDecodes();
       await Promise.all(pending.filter((p): p is Promise<DecodeOutcome> => p !== undefined));
     }
   }

@@ -43,9 +43,18 @@ export type LayoutOptions = {
 
 /** Box height in world units. */
 export const NODE_HEIGHT = 50;
-const CHAR_WIDTH = 6.6;
 const MIN_WIDTH = 110;
-const MAX_WIDTH = 280;
+const MAX_WIDTH = 300;
+/** Approximate glyph widths (px) of the box's three lines: bold 12px title, 10.5px kind, 10px mono detail. */
+export const TITLE_CHAR_PX = 7.3;
+export const KIND_CHAR_PX = 6.2;
+export const DETAIL_CHAR_PX = 6.1;
+
+/** How many characters of each line fit in a box `widthPx` wide (title, kind, detail). */
+export function lineCapacity(widthPx: number): [number, number, number] {
+  const inner = widthPx - 16;
+  return [Math.floor(inner / TITLE_CHAR_PX), Math.floor(inner / KIND_CHAR_PX), Math.floor(inner / DETAIL_CHAR_PX)];
+}
 
 /** The text lines a box shows: title, then op/kind, then `shape · params`. */
 export function nodeLines(node: VisibleNode): [string, string, string] {
@@ -58,8 +67,8 @@ export function nodeLines(node: VisibleNode): [string, string, string] {
 /** A box's size from its text (estimated: layout runs without a DOM to measure). */
 export function nodeSize(node: VisibleNode): { width: number; height: number } {
   const [title, kind, detail] = nodeLines(node);
-  const chars = Math.max(title.length * 1.08, kind.length, detail.length);
-  const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.ceil(chars * CHAR_WIDTH + 24)));
+  const textPx = Math.max(title.length * TITLE_CHAR_PX, kind.length * KIND_CHAR_PX, detail.length * DETAIL_CHAR_PX);
+  const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.ceil(textPx + 20)));
   return { width, height: NODE_HEIGHT };
 }
 

@@ -2,7 +2,7 @@
  * A standalone SVG picture of a laid-out graph (for "Export SVG/PNG"): every box, edge and
  * frame with explicit colours, so it looks the same outside the app. Pure string building.
  */
-import { nodeLines, type GraphLayout } from './layout.js';
+import { lineCapacity, nodeLines, type GraphLayout } from './layout.js';
 import type { NodeRole, VisibleGraph } from './model.js';
 import { edgePath } from './viewport.js';
 
@@ -79,11 +79,11 @@ export function graphToSvg(layout: GraphLayout, visible: VisibleGraph, options: 
     const x = box.x - box.width / 2;
     const y = box.y - box.height / 2;
     const [title, kind, detail] = nodeLines(node);
-    const maxChars = Math.floor((box.width - 16) / 6.2);
+    const [titleChars, kindChars, detailChars] = lineCapacity(box.width);
     out.push(`<g class="node"><rect x="${r1(x)}" y="${r1(y)}" width="${r1(box.width)}" height="${r1(box.height)}" rx="${node.kind === 'group' ? 10 : 6}" fill="${node.kind === 'group' ? p.groupFill : p.nodeFill}" stroke="${stroke}" stroke-width="${role ? 3 : 1}"/>`
-      + `<text x="${r1(x + 8)}" y="${r1(y + 16)}" font-size="12" font-weight="600" fill="${p.text}">${escapeXml(truncate(title, maxChars))}</text>`
-      + `<text x="${r1(x + 8)}" y="${r1(y + 30)}" font-size="10.5" fill="${p.muted}">${escapeXml(truncate(kind, maxChars + 2))}</text>`
-      + (detail ? `<text x="${r1(x + 8)}" y="${r1(y + 43)}" font-size="10" fill="${p.muted}">${escapeXml(truncate(detail, maxChars + 3))}</text>` : '')
+      + `<text x="${r1(x + 8)}" y="${r1(y + 16)}" font-size="12" font-weight="600" fill="${p.text}">${escapeXml(truncate(title, titleChars))}</text>`
+      + `<text x="${r1(x + 8)}" y="${r1(y + 30)}" font-size="10.5" fill="${p.muted}">${escapeXml(truncate(kind, kindChars))}</text>`
+      + (detail ? `<text x="${r1(x + 8)}" y="${r1(y + 43)}" font-size="10" fill="${p.muted}">${escapeXml(truncate(detail, detailChars))}</text>` : '')
       + (role ? `<text x="${r1(x + box.width - 6)}" y="${r1(y - 4)}" font-size="10" font-weight="700" text-anchor="end" fill="${stroke}">${node.roles.join(' · ').toUpperCase()}</text>` : '')
       + '</g>');
   }

@@ -64,7 +64,7 @@ export class DatasetState {
     return this.#progress;
   }
 
-  /** The last scan's error message (also shown as a toast), for the inline notice. */
+  /** A mistake in the input itself (e.g. an empty path), shown next to the field. */
   get lastError(): string | null {
     return this.#lastError;
   }
@@ -120,18 +120,20 @@ export class DatasetState {
     this.#progress = null;
     this.#lastError = null;
     try {
-      const summary = await api.openDataset({
-        path: trimmed,
-        validationPercent: this.#validationPercent,
-        testPercent: this.#testPercent,
-      });
+      // An emptied number field is null: let the service use its default then.
+      const percents = {
+        ...(Number.isFinite(this.#validationPercent) ? { validationPercent: this.#validationPercent } : {}),
+        ...(Number.isFinite(this.#testPercent) ? { testPercent: this.#testPercent } : {}),
+      };
+      const summary = await api.openDataset({ path: trimmed, ...percents });
       this.#summary = summary;
       this.#validationPercent = summary.validationPercent;
       this.#testPercent = summary.testPercent;
       this.#browser = null;
       return summary;
     } catch (error) {
-      this.#lastError = handleError(error, 'Dataset').message;
+      // Shown once, as a toast (handleError); the inline notice is for input mistakes only.
+      handleError(error, 'Dataset');
       return null;
     } finally {
       this.#loading = false;

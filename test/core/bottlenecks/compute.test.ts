@@ -287,6 +287,22 @@ describe('computeBottlenecks', () => {
     extractor.dispose();
   });
 
+  it('cancels a run on the default decode pool', async () => {
+    const extractor = fakeExtractor();
+    const controller = new AbortController();
+    extractor.beforeExtract = (call) => {
+      if (call === 1) controller.abort();
+    };
+    const cache = createBottleneckCache({ dir: cacheDir });
+    await expect(computeBottlenecks({ images, extractor, cache, batchSize: 4, decodeWorkers: 1, signal: controller.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(extractor.calls.length).toBe(2);
+    const entries = (await cache.stats()).entries;
+    expect(entries).toBeGreaterThanOrEqual(4);
+    expect(entries).toBeLessThanOrEqual(8);
+  });
+
   it('rejects bad options with INVALID_ARGUMENT', async () => {
     const cache = createBottleneckCache({ dir: cacheDir });
     await expect(computeBottlenecks({ images, extractor: fakeExtractor(), cache, decode, batchSize: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

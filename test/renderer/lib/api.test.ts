@@ -172,6 +172,7 @@ describe('createClient', () => {
       imageUrl: () => '',
       getPathForFile: () => null,
       onConnection: () => () => {},
+      onHost: () => () => {},
     };
     const client = createClient(transport);
     for (const method of API_METHODS) {
