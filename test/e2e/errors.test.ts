@@ -64,7 +64,7 @@ describe.skipIf(!hasChromium)('browser error journeys', () => {
     await page.getByTestId('train-button').click();
     expect(await waitForRunStatus(page, ['completed', 'failed', 'cancelled'])).toBe('completed');
     await expect(page.getByTestId('run-test-accuracy').textContent()).resolves.toMatch(/%$/);
-  });
+  }, 240_000);
 
   it('cancels a long run while it trains', async () => {
     const { page } = app;

@@ -105,7 +105,7 @@ describe.skipIf(!hasChromium)('browser journey: dataset → model → train → 
     const livePoints = await page.evaluate(() => (window as unknown as { livePoints: number }).livePoints);
     expect(livePoints).toBeGreaterThan(0);
     await screenshot(page, '04-train-done');
-  });
+  }, 240_000);
 
   it('shows accuracy and cross-entropy curves with points, and downloads them as CSV', async () => {
     const { page } = app;
@@ -194,7 +194,7 @@ describe.skipIf(!hasChromium)('browser journey: dataset → model → train → 
     expect(new Set(swatches).size).toBe(swatches.length);
     await page.getByTestId('smoothing').fill('0.9');
     await screenshot(page, '05b-metrics-two-runs');
-  });
+  }, 240_000);
 
   it.skipIf(!hasShared)('classifies with an imported labelled classifier (darknet tiny, ImageNet labels)', async () => {
     const { page } = app;

@@ -112,8 +112,11 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     const inputNode = page.locator('[data-testid="graph-node"][data-roles~="input"]');
     await inputNode.waitFor({ timeout: 60_000 });
     await expect(inputNode.getAttribute('data-node-id')).resolves.toMatch(/input_1$/);
-    const groups = await page.locator('[data-testid="graph-node"][data-kind="group"]').count();
-    expect(groups).toBeGreaterThan(10);
+    // Only what is on screen is in the DOM; the canvas reports how many boxes the graph has.
+    await expect(page.locator('[data-testid="graph-node"][data-kind="group"]').count()).resolves.toBeGreaterThan(2);
+    const total = Number(await page.getByTestId('graph-canvas').getAttribute('data-total'));
+    expect(total).toBeGreaterThan(20);
+    expect(total).toBeLessThan(60);
     await screenshot(page, 'viewer-01-graph');
   });
 
@@ -176,7 +179,7 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     // Both charts draw both runs' points (train + validation, 7 evaluations each).
     await page.waitForFunction(() => {
       const charts = document.querySelectorAll('[data-points]');
-      return charts.length >= 2 && [...charts].every((c) => Number(c.getAttribute('data-points')) >= 2 * 6);
+      return charts.length >= 2 && Array.from(charts).every((c) => Number(c.getAttribute('data-points')) >= 2 * 6);
     }, undefined, { timeout: 30_000 });
     await screenshot(page, 'viewer-03-runs');
 
@@ -184,6 +187,7 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     await page.getByTestId('download-csv').click();
     const csvFile = await (await csvDownload).path();
     const rows = parseCsv(await readFile(csvFile, 'utf8'));
+    console.log(rows.map((r) => r.join(',')).join('\n'));
     expect(rows[0]).toEqual(['run', 'step', 'wall_time', 'relative_time_s', 'train_accuracy', 'train_cross_entropy', 'validation_accuracy', 'validation_cross_entropy']);
     const names = new Set(rows.slice(1).map((r) => r[0]));
     expect(names).toEqual(new Set(['viewer lr 0.01', 'viewer lr 0.5']));

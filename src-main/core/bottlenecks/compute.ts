@@ -182,7 +182,8 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     if (!image || typeof image.path !== 'string' || typeof image.contentHash !== 'string' || image.contentHash === '') {
       throw new CoreError('INVALID_ARGUMENT', `computeBottlenecks: images[${i}] needs a path and a contentHash.`);
     }
-    return cacheKey({ contentHash: image.contentHash, modelId: extractor.info.id, specKey: modelSpecKey });
+    // The bottleneck node is part of the model's identity: another node gives other features.
+    return cacheKey({ contentHash: image.contentHash, modelId: `${extractor.info.id}#${extractor.info.bottleneckNode}`, specKey: modelSpecKey });
   });
   report(true);
   const missIndices: number[] = [];
@@ -226,7 +227,10 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     let decode = options.decode;
     let closePool: (() => Promise<void> | void) | undefined;
     if (!decode) {
-      const pool = createDecodePool(options.decodeWorkers === undefined ? {} : { workers: options.decodeWorkers });
+      // Queue a whole batch to the workers: a tfjs-wasm forward pass blocks this thread, and
+      // decodes already handed over keep going meanwhile.
+      const workers = options.decodeWorkers;
+      const pool = createDecodePool({ ...(workers === undefined ? {} : { workers }), inFlightPerWorker: Math.max(2, Math.ceil(batchSize / (workers ?? 2))) });
       decode = (file, s) => pool.decode(file, s);
       closePool = () => pool.close();
     }

@@ -13,6 +13,11 @@ import type { PreprocessSpec } from './spec.js';
 export type DecodePoolOptions = {
   /** Worker threads. Default: max(1, min(4, os.availableParallelism())). */
   workers?: number;
+  /**
+   * Decodes handed to each worker at once. Default 2. A consumer that blocks the main
+   * thread (a tfjs-wasm forward pass) should queue a whole batch so the workers keep going.
+   */
+  inFlightPerWorker?: number;
 };
 
 /** `decodeImage` options that can cross into a worker (`output` cannot: the result is transferred). */
@@ -57,7 +62,7 @@ type Task = {
 type Slot = { worker: Worker; running: Map<number, Task>; failed: boolean };
 
 /** Requests sent to one worker before it answers; 2 hides the message round trip. */
-const IN_FLIGHT_PER_WORKER = 2;
+const DEFAULT_IN_FLIGHT_PER_WORKER = 2;
 
 /**
  * Starts the worker. From compiled JS (dist/main) the sibling decode-worker.js is loaded
@@ -88,6 +93,10 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
   const size = options.workers ?? Math.max(1, Math.min(4, os.availableParallelism()));
   if (!Number.isInteger(size) || size < 1 || size > 64) {
     throw new CoreError('INVALID_ARGUMENT', `Decode pool workers must be a whole number from 1 to 64; got ${size}.`);
+  }
+  const inFlightPerWorker = options.inFlightPerWorker ?? DEFAULT_IN_FLIGHT_PER_WORKER;
+  if (!Number.isInteger(inFlightPerWorker) || inFlightPerWorker < 1) {
+    throw new CoreError('INVALID_ARGUMENT', `Decode pool inFlightPerWorker must be a whole number ≥ 1; got ${inFlightPerWorker}.`);
   }
   const slots: Slot[] = [];
   const queue: Task[] = [];
@@ -134,7 +143,7 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
       let slot = slots.reduce<Slot | undefined>((best, s) => (!best || s.running.size < best.running.size ? s : best), undefined);
       // Start another worker while all existing ones are busy and the pool is not full.
       if ((!slot || slot.running.size > 0) && slots.length < size) slot = addSlot();
-      if (!slot || slot.running.size >= IN_FLIGHT_PER_WORKER) return;
+      if (!slot || slot.running.size >= inFlightPerWorker) return;
       const task = queue.shift()!;
       slot.running.set(task.request.id, task);
       slot.worker.ref();

@@ -71,11 +71,6 @@ export class RunsViewState {
     for (const id of this.#selected) void runs.detail(id);
   }
 
-  /** Drops picked runs that no longer exist (after a delete or reload). */
-  prune(existing: ReadonlySet<string>): void {
-    if (this.#selected.some((id) => !existing.has(id))) this.#selected = this.#selected.filter((id) => existing.has(id));
-  }
-
   /**
    * Starts a sweep (`startSweep`): one run per value, queued by the service. Progress comes
    * from `run.phase`, `training.progress` and `run.finished`; when every run has finished
