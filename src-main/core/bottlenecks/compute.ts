@@ -125,6 +125,14 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 }
 
 /**
+ * The cache key of one image's bottleneck for a model: content × model × bottleneck node ×
+ * preprocessing. The node is part of it because another node gives other features.
+ */
+export function bottleneckKey(contentHash: string, info: Pick<FeatureExtractor['info'], 'id' | 'bottleneckNode' | 'spec'>, modelSpecKey = specKey(info.spec)): string {
+  return cacheKey({ contentHash, modelId: `${info.id}#${info.bottleneckNode}`, specKey: modelSpecKey });
+}
+
+/**
  * Bottleneck vectors for `images` with `extractor`, reusing and filling `cache`.
  *
  * 1. Looks every image up in the cache (keyed by content hash + model id + spec, so
@@ -182,8 +190,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     if (!image || typeof image.path !== 'string' || typeof image.contentHash !== 'string' || image.contentHash === '') {
       throw new CoreError('INVALID_ARGUMENT', `computeBottlenecks: images[${i}] needs a path and a contentHash.`);
     }
-    // The bottleneck node is part of the model's identity: another node gives other features.
-    return cacheKey({ contentHash: image.contentHash, modelId: `${extractor.info.id}#${extractor.info.bottleneckNode}`, specKey: modelSpecKey });
+    return bottleneckKey(image.contentHash, extractor.info, modelSpecKey);
   });
   report(true);
   const missIndices: number[] = [];

@@ -15,6 +15,7 @@ export {
 } from './cache.js';
 export {
   computeBottlenecks,
+  bottleneckKey,
   type BottleneckFailure,
   type BottleneckImage,
   type BottleneckProgress,

@@ -6,6 +6,7 @@ import {
   computeBottlenecks,
   createBottleneckCache,
   entryPath,
+  bottleneckKey,
   cacheKey,
   type BottleneckProgress,
   type DecodeFunction,
@@ -126,7 +127,7 @@ describe('computeBottlenecks', () => {
     const subset = images.slice(0, 10);
     const first = await computeBottlenecks({ images: subset, extractor, cache, decode, batchSize: 4 });
 
-    const keyOf = (image: TestImage): string => cacheKey({ contentHash: image.contentHash, modelId: extractor.info.id, specKey: specKey(TINY_SPEC) });
+    const keyOf = (image: TestImage): string => bottleneckKey(image.contentHash, extractor.info);
     const truncated = entryPath(cacheDir, keyOf(subset[2]));
     await writeFile(truncated, (await readFile(truncated)).subarray(0, 30));
     const flipped = entryPath(cacheDir, keyOf(subset[7]));
@@ -387,5 +388,16 @@ describe('computeBottlenecks feature size', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bottleneckKey', () => {
+  it('changes with the bottleneck node, the model and the preprocessing, not with anything else', () => {
+    const info = { id: 'imported:tiny', bottleneckNode: 'pool', spec: TINY_SPEC };
+    const key = bottleneckKey('ab'.repeat(32), info);
+    expect(bottleneckKey('ab'.repeat(32), { ...info })).toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, bottleneckNode: 'conv' })).not.toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, id: 'imported:other' })).not.toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, spec: { ...TINY_SPEC, crop: TINY_SPEC.crop === 'center' ? 'squash' : 'center' } })).not.toBe(key);
   });
 });
