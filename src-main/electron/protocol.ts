@@ -8,6 +8,7 @@
  *
  * The path checks are pure functions, tested without Electron.
  */
+import { assetContentType, resolveStaticPath } from '../api/static-assets.js';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError, LIMITS } from '../api/contract.js';
@@ -107,38 +108,9 @@ export function resolveAssetPath(rendererDir: string, url: string): string | nul
     return null;
   }
   if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return null;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(parsed.pathname);
-  } catch {
-    return null;
-  }
-  if (!decoded.startsWith('/') || decoded.includes('\0') || decoded.includes('\\')) return null;
-  const segments = decoded.slice(1).split('/');
-  if (segments[segments.length - 1] === '') segments[segments.length - 1] = 'index.html';
-  if (segments.some((segment) => segment === '' || segment.startsWith('.'))) return null;
-  const root = path.resolve(rendererDir);
-  const resolved = path.resolve(root, ...segments);
-  return resolved.startsWith(root + path.sep) ? resolved : null;
+  return resolveStaticPath(rendererDir, parsed.pathname);
 }
 
-const ASSET_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const IMAGE_TYPES: Partial<Record<string, string>> = {
   jpeg: 'image/jpeg',
@@ -181,7 +153,7 @@ export function createAppProtocolHandler(options: { rendererDir: string }): (req
     try {
       const [root, file] = await Promise.all([realpath(options.rendererDir), realpath(candidate)]);
       if (!file.startsWith(root + path.sep) || !(await stat(file)).isFile()) return textResponse(404, 'Not found');
-      const type = ASSET_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+      const type = assetContentType(file);
       return bytesResponse(await readFile(file), type, { 'Content-Security-Policy': APP_CSP });
     } catch {
       return textResponse(404, 'Not found');

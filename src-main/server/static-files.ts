@@ -4,50 +4,9 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { assetContentType, resolveStaticPath } from '../api/static-assets.js';
 
-/** Content types of the files a Vite build produces. */
-export const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/**
- * Maps the raw path of a request URL (before any normalisation, e.g. `/assets/app.js`) to a
- * path under `rootDir`, or null when it must not be served: undecodable escapes, NUL,
- * backslashes, `.`/`..` segments (also when percent-encoded such as `%2e%2e` or `..%2f`),
- * dotfiles, or a result outside the root. `/` and a trailing `/` mean `index.html`.
- */
-export function resolveStaticPath(rootDir: string, rawPathname: string): string | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(rawPathname);
-  } catch {
-    return null;
-  }
-  if (!decoded.startsWith('/') || decoded.includes('\0') || decoded.includes('\\')) return null;
-  const segments = decoded.slice(1).split('/');
-  if (segments[segments.length - 1] === '') segments[segments.length - 1] = 'index.html';
-  // Any empty, dot or dot-dot segment (and so any encoded traversal, now decoded) is refused.
-  if (segments.some((segment) => segment === '' || segment.startsWith('.'))) return null;
-  const root = path.resolve(rootDir);
-  const resolved = path.resolve(root, ...segments);
-  return resolved.startsWith(root + path.sep) ? resolved : null;
-}
+export { CONTENT_TYPES, resolveStaticPath } from '../api/static-assets.js';
 
 /**
  * Resolves a request to a regular file inside `rootDir`, following symlinks only when the
@@ -61,7 +20,7 @@ export async function findStaticFile(rootDir: string, rawPathname: string): Prom
     if (!realFile.startsWith(realRoot + path.sep)) return null;
     const info = await stat(realFile);
     if (!info.isFile()) return null;
-    const contentType = CONTENT_TYPES[path.extname(realFile).toLowerCase()] ?? 'application/octet-stream';
+    const contentType = assetContentType(realFile);
     return { file: realFile, size: info.size, contentType };
   } catch {
     return null;
