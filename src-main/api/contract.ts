@@ -12,25 +12,22 @@ export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
 export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
 export type { RunStatus, PhaseTimes } from '../core/runs/types.js';
+export type { BackendId, EngineCandidate } from '../core/engine/types.js';
+export type { BottleneckProgress } from '../core/bottlenecks/types.js';
+export type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { PreprocessSpec } from '../core/images/spec.js';
 import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 import type { EvaluationSummary } from '../core/evaluation/index.js';
 import type { RunStatus, PhaseTimes } from '../core/runs/types.js';
+import type { BackendId, EngineCandidate } from '../core/engine/types.js';
+import type { BottleneckProgress } from '../core/bottlenecks/types.js';
+import type { DatasetIssue, Split } from '../core/dataset/types.js';
 
 // ───────────────────────────── engine ─────────────────────────────
 
-export type BackendId = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 /** Which engine computes bottlenecks: TF.js (the backend above) or ONNX Runtime. */
 export type FeatureEnginePreference = 'auto' | 'tfjs' | 'onnx';
 
-export type EngineCandidate = {
-  id: BackendId;
-  package: string;
-  available: boolean;
-  active: boolean;
-  /** Why it is not used (absent package, missing native library, no CUDA device…). */
-  reason?: string;
-};
 
 export type EngineStatus = {
   /** Active TF.js backend, e.g. `wasm`. */
@@ -50,14 +47,7 @@ export type EngineStatus = {
 
 // ───────────────────────────── datasets ─────────────────────────────
 
-export type Split = 'train' | 'validation' | 'test';
 
-export type DatasetIssue = {
-  path: string;
-  code: string;
-  severity: 'error' | 'warning' | 'skipped';
-  message: string;
-};
 
 export type DatasetClassSummary = {
   name: string;
@@ -140,16 +130,6 @@ export type ModelGraph = {
 
 
 
-export type BottleneckProgress = {
-  done: number;
-  total: number;
-  fromCache: number;
-  computed: number;
-  failed: number;
-  imagesPerSecond: number;
-  etaMs: number | null;
-  phase: 'cache' | 'compute';
-};
 
 export type RunPhase = 'queued' | 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving' | 'done';
 

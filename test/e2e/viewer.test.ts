@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src-main/api/contract.js';
 import { makeColourDataset } from '../helpers/fixtures.js';
 import { hasShared, sharedPath } from '../helpers/tf.js';
+import type { Page } from 'playwright-core';
 import { hasChromium, screenshot, startApp, type App } from './helpers.js';
 
 const BOTTLENECK = 'model2/block_16_project';
@@ -45,6 +46,15 @@ function parseCsv(text: string): string[][] {
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * Dismisses toasts, then screenshots. (A toast that closes by itself between listing and
+ * clicking would make a plain click wait for the default 30 s timeout.)
+ */
+async function shot(page: Page, name: string): Promise<void> {
+  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click({ timeout: 1000 }).catch(() => {});
+  await screenshot(page, name, { keepToasts: true });
 }
 
 describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input layer, runs side by side', () => {
@@ -117,7 +127,7 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     const total = Number(await page.getByTestId('graph-canvas').getAttribute('data-total'));
     expect(total).toBeGreaterThan(20);
     expect(total).toBeLessThan(60);
-    await screenshot(page, 'viewer-01-graph');
+    await shot(page, 'viewer-01-graph');
   });
 
   it('search finds a node inside a collapsed block, opens the block and centres it', async () => {
@@ -149,7 +159,7 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     const model = (await app.service.listModels({})).find((m) => m.id === modelId)!;
     expect(model.bottleneckNode).toBe(BOTTLENECK);
     expect(model.featureSize).toBe(112);
-    await screenshot(page, 'viewer-02-bottleneck');
+    await shot(page, 'viewer-02-bottleneck');
 
     // Train two short runs with it: the exported models' bottleneck is the chosen node.
     const dataset = await app.service.openDataset({ path: datasetRoot });
@@ -181,7 +191,7 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
       const charts = document.querySelectorAll('[data-points]');
       return charts.length >= 2 && Array.from(charts).every((c) => Number(c.getAttribute('data-points')) >= 2 * 6);
     }, undefined, { timeout: 30_000 });
-    await screenshot(page, 'viewer-03-runs');
+    await shot(page, 'viewer-03-runs');
 
     const csvDownload = page.waitForEvent('download');
     await page.getByTestId('download-csv').click();
@@ -213,34 +223,21 @@ describe.skipIf(!hasChromium || !hasShared)('viewer: model graph with its input 
     const { page } = app;
     // The shell has no dataset open: open one from the sweep panel.
     await page.getByTestId('sweep-dataset-path').fill(datasetRoot);
-    console.log('T', Date.now() % 100000, "await page.getByTestId('sweep-dataset-path').fill(datasetRoo");
     await page.getByRole('button', { name: 'Open dataset' }).click();
-    console.log('T', Date.now() % 100000, "await page.getByRole('button', { name: 'Open dataset' }).cli");
     await page.getByTestId('sweep-dataset-path').waitFor({ state: 'detached', timeout: 60_000 });
-    console.log('T', Date.now() % 100000, "await page.getByTestId('sweep-dataset-path').waitFor({ state");
     await page.getByTestId('sweep-parameter').selectOption('howManyTrainingSteps');
-    console.log('T', Date.now() % 100000, "await page.getByTestId('sweep-parameter').selectOption('howM");
     await page.getByTestId('sweep-values').fill('10, 20, 10');
-    console.log('T', Date.now() % 100000, "await page.getByTestId('sweep-values').fill('10, 20, 10');");
     await expect(page.getByTestId('sweep-help').textContent()).resolves.toContain('how_many_training_steps=10, how_many_training_steps=20');
-    console.log('T', Date.now() % 100000, "await expect(page.getByTestId('sweep-help').textContent()).r");
     await page.getByTestId('sweep-start').click();
-    console.log('T', Date.now() % 100000, "await page.getByTestId('sweep-start').click();");
     await page.locator('[data-testid="sweep-progress"][data-done="true"]').waitFor({ timeout: 180_000 });
-    console.log('T', Date.now() % 100000, 'await page.locator(\'[data-testid="sweep-progress"][data-done');
     const sweepRows = page.locator('[data-testid="sweep-progress"] [data-run-id]');
     await expect(sweepRows.count()).resolves.toBe(2);
-    console.log('T', Date.now() % 100000, 'await expect(sweepRows.count()).resolves.toBe(2);');
     await expect(sweepRows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).resolves.toEqual(['completed', 'completed']);
-    console.log('T', Date.now() % 100000, 'await expect(sweepRows.evaluateAll((els) => els.map((e) => e');
     // The finished sweep is what the comparison shows.
     const compare = page.getByTestId('runs-compare-table');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-compare-table"] thead th[data-run-id]').length === 2);
-    console.log('T', Date.now() % 100000, "await page.waitForFunction(() => document.querySelectorAll('");
     await expect(compare.locator('tr[data-key="config.howManyTrainingSteps"] td').allTextContents()).resolves.toEqual(['10', '20']);
-    console.log('T', Date.now() % 100000, 'await expect(compare.locator(\'tr[data-key="config.howManyTra');
-    await screenshot(page, 'viewer-04-sweep');
-    console.log('T', Date.now() % 100000, "await screenshot(page, 'viewer-04-sweep');");
+    await shot(page, 'viewer-04-sweep');
     expect(app.consoleErrors.filter((e) => !/favicon/i.test(e))).toEqual([]);
   });
 });

@@ -7,6 +7,9 @@ import { createDecodePool } from '../images/index.js';
 import { specKey, type PreprocessSpec } from '../images/spec.js';
 import type { FeatureExtractor } from '../models/types.js';
 import { cacheKey, type BottleneckCache } from './cache.js';
+import type { BottleneckProgress } from './types.js';
+
+export type { BottleneckProgress } from './types.js';
 
 /** Decoded, resized and normalised pixels, `[heightPx, widthPx, 3]` float32 (HWC). */
 export type DecodedPixels = { data: Float32Array; heightPx: number; widthPx: number };
@@ -17,20 +20,6 @@ export type DecodeFunction = (file: string, spec: PreprocessSpec) => Promise<Dec
 /** One image to compute: its path and the SHA-256 hex of its bytes (from the dataset scan). */
 export type BottleneckImage = { path: string; contentHash: string };
 
-/** Progress, reported at most every `progressIntervalMs` and always once at the end of each phase. */
-export type BottleneckProgress = {
-  /** fromCache + computed + failed; never decreases; equals `total` in the last report. */
-  done: number;
-  total: number;
-  fromCache: number;
-  computed: number;
-  failed: number;
-  /** Rate of the current phase (lookups/s in `cache`, computed images/s in `compute`). */
-  imagesPerSecond: number;
-  /** Estimated time left, null until a rate is known. */
-  etaMs: number | null;
-  phase: 'cache' | 'compute';
-};
 
 export type BottleneckFailure = { path: string; message: string };
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { CoreError } from '../errors.js';
+import type { Split } from './types.js';
 
-/** Which set an image belongs to. */
-export type Split = 'train' | 'validation' | 'test';
+export type { Split } from './types.js';
+
 
 /** retrain.py's MAX_NUM_IMAGES_PER_CLASS: the hash is reduced modulo this + 1. */
 export const MAX_NUM_IMAGES_PER_CLASS = 2 ** 27 - 1;

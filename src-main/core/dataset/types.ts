@@ -1,4 +1,5 @@
-import type { Split } from './split.js';
+/** Which set an image belongs to. */
+export type Split = 'train' | 'validation' | 'test';
 
 /** One usable image of the dataset. */
 export type DatasetImage = {

@@ -4,14 +4,15 @@
  * The tfjs-node packages are optional dependencies and are loaded only here, with their
  * failures turned into reasons a person can act on.
  */
+import type { BackendId, EngineCandidate, EngineInfo } from './types.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 
-/** A TF.js backend choice, best first: tfjs-node-gpu, tfjs-node, wasm, cpu. */
-export type BackendId = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendId, EngineCandidate, EngineInfo } from './types.js';
+
 
 /** Every backend id, best first. */
 export const BACKEND_IDS: readonly BackendId[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -19,33 +20,7 @@ export const BACKEND_IDS: readonly BackendId[] = ['tensorflow-gpu', 'tensorflow'
 /** The environment variable that forces a backend when `force` is not given. */
 export const BACKEND_ENV_VAR = 'RETRAIN_STUDIO_BACKEND';
 
-/** One backend the engine choice considered. */
-export type EngineCandidate = {
-  id: BackendId;
-  package: string;
-  /** Probed and usable. Candidates that were not probed (one before them won) report `false` with a reason. */
-  available: boolean;
-  active: boolean;
-  /** Why it is not used: absent package, missing native library, no CUDA device, not tried… */
-  reason?: string;
-};
 
-/** The active backend, its device, and why better ones were not used. */
-export type EngineInfo = {
-  /** Active TF.js backend name (`tensorflow`, `wasm`, `cpu`). */
-  backend: string;
-  /** npm package providing it. */
-  package: string;
-  /** CPU model (os.cpus()[0].model) or GPU name. */
-  device: string;
-  /** True when chosen by `force` or RETRAIN_STUDIO_BACKEND. */
-  forced: boolean;
-  /** wasm only: SIMD in use. */
-  simd?: boolean;
-  /** Threads the backend computes with (wasm in Node: always 1). */
-  threads?: number;
-  candidates: EngineCandidate[];
-};
 
 /** Optional sink for what the engine choice did (core never prints). */
 export type EngineLogger = { info?(message: string): void; warn?(message: string): void };

@@ -1,3 +1,4 @@
+import { createRandom } from '../random.js';
 import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { CoreError } from '../errors.js';
@@ -84,17 +85,6 @@ export function validateDistortion(d: Distortion): void {
   check('Random brightness', d.randomBrightnessPercent, 100);
 }
 
-/** mulberry32: tiny, fast, good enough for augmentation; deterministic per seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 256-entry tables per channel mapping a uint8 value to its normalised float32. Computed
@@ -180,7 +170,7 @@ export async function decodeBytes(bytes: Uint8Array, spec: PreprocessSpec, optio
 
     // Always draw the same five numbers in the same order, so switching one distortion on
     // or off does not change the values the others get for a given seed.
-    const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const random = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     const scaleDraw = random();
     const cropYDraw = random();
     const cropXDraw = random();

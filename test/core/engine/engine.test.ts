@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreError } from '../../../src-main/core/errors.js';
 import { BACKEND_ENV_VAR, describeEngine, explainLoadError, selectEngine, type EngineInfo } from '../../../src-main/core/engine/index.js';
+import { rejection } from '../../helpers/errors.js';
 
 const requireHere = createRequire(import.meta.url);
 const isInstalled = (pkg: string): boolean => {
@@ -15,15 +16,6 @@ const isInstalled = (pkg: string): boolean => {
 };
 const tfjsNodeInstalled = isInstalled('@tensorflow/tfjs-node') || isInstalled('@tensorflow/tfjs-node-gpu');
 
-async function rejection(promise: Promise<unknown>): Promise<CoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoreError);
-    return error as CoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('selectEngine', () => {
   const savedEnv = process.env[BACKEND_ENV_VAR];

@@ -8,16 +8,8 @@ import { CoreError } from '../../../src-main/core/errors.js';
 import { createModelStore, loadFeatureExtractor, type CatalogEntry, type DownloadProgress } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeNestedFeatureModel, startFileServer, type FileServer } from './fixtures.js';
+import { rejection } from '../../helpers/errors.js';
 
-async function rejection(promise: Promise<unknown>): Promise<CoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoreError);
-    return error as CoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const sha256 = async (file: string): Promise<string> => createHash('sha256').update(await readFile(file)).digest('hex');
 

@@ -8,6 +8,7 @@ import { fileSaveHandler } from '../../../src-main/core/tf/file-io.js';
 import { createModelStore, loadFeatureExtractor, type ModelInfo, type ModelStore } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeNestedFeatureModel } from './fixtures.js';
+import { rejection } from '../../helpers/errors.js';
 
 let tf: typeof tfTypes;
 let root: string;
@@ -23,15 +24,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<CoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoreError);
-    return error as CoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Deterministic pseudo-random pixels in [-1, 1]. */
 function pixels(count: number, size: number, seed = 1): Float32Array {

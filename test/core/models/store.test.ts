@@ -7,16 +7,8 @@ import { CoreError } from '../../../src-main/core/errors.js';
 import { CATALOG, createModelStore } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeLayersClassifier, makeNestedFeatureModel } from './fixtures.js';
+import { rejection } from '../../helpers/errors.js';
 
-async function rejection(promise: Promise<unknown>): Promise<CoreError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoreError);
-    return error as CoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 let root: string;
 let classifierDir: string;
