@@ -33,7 +33,10 @@ export type Service = ApiClient & {
   resolveReadablePath(file: string): Promise<string>;
   /** A JPEG thumbnail of an allowed image (cached in memory). */
   thumbnail(file: string, sizePx: number): Promise<Buffer>;
-  /** Marks a folder the user chose in a host dialog as allowed for reading and export. */
-  grantPath(dir: string): void;
+  /**
+   * Marks a folder the user chose on the host (dialog, CLI flag) as readable, and with
+   * `write` also as an export destination. Default `read`.
+   */
+  grantPath(dir: string, access?: 'read' | 'write'): void;
   close(): Promise<void>;
 };

@@ -82,6 +82,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const runs = createRunStore(dirs.runs);
   const datasets = new Map<string, Dataset>();
   const allowedRoots = new Set<string>([dirs.models, dirs.exports, dirs.uploads]);
+  // Exports write files: only the app's exports folder and folders the user chose in a host dialog.
+  const writableRoots = new Set<string>([dirs.exports]);
   const active = new Map<string, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -127,11 +129,22 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return base;
     }
     return remember(extractors, `onnx|${info.id}|${info.bottleneckNode}`, async () => {
-      const files = dataset.classes.flatMap((c) => c.images.slice(0, 1)).slice(0, PARITY_IMAGES);
+      // Real photos of this dataset, one per class first; an unreadable one is just passed over.
       const { heightPx, widthPx } = info.spec;
-      const pixels = new Float32Array(files.length * heightPx * widthPx * 3);
-      for (const [i, image] of files.entries()) pixels.set((await decodeImage(image.path, info.spec)).data, i * heightPx * widthPx * 3);
-      const result = await createOnnxFeatureExtractor(base, { cacheDir: dirs.onnx, parityPixels: pixels, parityCount: files.length });
+      const imageSize = heightPx * widthPx * 3;
+      const pixels = new Float32Array(PARITY_IMAGES * imageSize);
+      let count = 0;
+      const candidates = dataset.classes.flatMap((c) => c.images.slice(0, 2)).sort((a, b) => Number(a.path > b.path) - Number(a.path < b.path));
+      for (const image of candidates) {
+        if (count === PARITY_IMAGES) break;
+        const decoded = await decodeImage(image.path, info.spec).catch(() => null);
+        if (decoded) pixels.set(decoded.data, count++ * imageSize);
+      }
+      if (count === 0) {
+        featureEngineNote = `${base.engine}: no readable image to check ONNX Runtime's parity with`;
+        return { ...base, dispose: () => {} };
+      }
+      const result = await createOnnxFeatureExtractor(base, { cacheDir: dirs.onnx, parityPixels: pixels.subarray(0, count * imageSize), parityCount: count });
       if (result.extractor) {
         featureEngineNote = `${result.extractor.engine} (parity with TF.js: max relative error ${result.parity.maxRelativeError.toExponential(1)} on ${result.parity.images} images)`;
         return result.extractor;
@@ -139,7 +152,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       featureEngineNote = `${base.engine}: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`;
       logger.warn(featureEngineNote);
       // Keep the cache slot meaningful: the TF.js extractor is shared, so don't let eviction dispose it.
-      return { ...base, info: base.info, engine: base.engine, extract: base.extract.bind(base), dispose: () => {} };
+      return { ...base, dispose: () => {} };
     });
   };
 
@@ -175,8 +188,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
     throw new CoreError('PATH_NOT_ALLOWED', `${file} is outside the opened dataset and model folders.`);
   };
-  const grant = async (dir: string): Promise<void> => {
-    allowedRoots.add(await realpath(dir).catch(() => path.resolve(dir)));
+  const grant = async (dir: string, access: 'read' | 'write' = 'read'): Promise<void> => {
+    const real = await realpath(dir).catch(() => path.resolve(dir));
+    allowedRoots.add(real);
+    if (access === 'write') writableRoots.add(real);
   };
 
   const thumbnails = new Map<string, Promise<Buffer>>();
@@ -279,7 +294,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     let dir = exportDirFor(runId);
     if (target) {
       const parent = path.dirname(path.resolve(target));
-      if (![...allowedRoots].some((root) => isInside(path.resolve(target), root) || isInside(parent, root))) {
+      if (![...writableRoots].some((root) => isInside(path.resolve(target), root) || isInside(parent, root))) {
         throw new CoreError('PATH_NOT_ALLOWED', `Export to ${target} is not allowed: choose the folder with the dialog, or omit the path to export to ${dirs.exports}.`);
       }
       dir = path.resolve(target);
@@ -388,7 +403,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pickFolder: async ({ purpose }) => {
       if (!options.pickFolder) return null;
       const dir = await options.pickFolder(purpose);
-      if (dir) await grant(dir);
+      if (dir) await grant(dir, purpose === 'export' ? 'write' : 'read');
       return dir;
     },
     openDataset: async ({ path: root, validationPercent, testPercent }) => {
@@ -559,7 +574,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       }
       return pending;
     },
-    grantPath: (dir) => {
+    grantPath: (dir, access = 'read') => {
       // The real path, so that a folder chosen through a symlink matches resolveReadablePath.
       let real = path.resolve(dir);
       try {
@@ -568,6 +583,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         // Not created yet (e.g. an export target): its resolved path is what will exist.
       }
       allowedRoots.add(real);
+      if (access === 'write') writableRoots.add(real);
     },
     close: async () => {
       for (const controller of active.values()) controller.abort();

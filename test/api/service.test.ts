@@ -144,6 +144,15 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     await expect(service.exportRun({ runId: run.id })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('exports only to the exports folder or a folder the user chose', async () => {
+    const done = (await service.listRuns({})).find((r) => r.status === 'completed')!;
+    await expect(service.exportRun({ runId: done.id, path: path.join(`${datasetRoot}-moved`, 'model') })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.exportRun({ runId: done.id, path: '/etc/retrain' })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    const chosen = await tempDir('chosen');
+    service.grantPath(chosen, 'write');
+    expect((await service.exportRun({ runId: done.id, path: path.join(chosen, 'flowers') })).dir).toBe(path.join(chosen, 'flowers'));
+  });
+
   it('refuses to read files outside opened folders', async () => {
     await expect(service.resolveReadablePath('/etc/passwd')).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     await expect(service.classify({ modelId: 'nope', image: { path: '/etc/hostname' } })).rejects.toHaveProperty('code');

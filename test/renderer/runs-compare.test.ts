@@ -57,6 +57,9 @@ describe('compareRows', () => {
     expect(row('modelLoadMs').cells).toEqual(['300 ms', '—']);
     expect(row('featureEngine')).toMatchObject({ cells: ['onnxruntime-cpu', 'onnxruntime-cpu'], differs: false });
     expect(row('dataset').cells).toEqual(['flower_photos', 'flower_photos']);
+    expect(row('architecture').cells).toEqual(['mobilenet_v2_0.35_224', 'mobilenet_v2_0.35_224']);
+    const named = compareRows([a], {}, specs, (id) => (id === 'mobilenet_v2_0.35_224' ? 'MobileNet V2 0.35' : id));
+    expect(named.find((r) => r.key === 'architecture')!.cells).toEqual(['MobileNet V2 0.35']);
   });
 
   it('has no best among equal values and adds the sweep row only for sweep runs', () => {

@@ -44,9 +44,15 @@ function configValue(value: TrainingConfig[keyof TrainingConfig] | undefined): s
  * The comparison rows for `runs` (column order): identity, every hyperparameter (in the
  * order of `specs`, labelled with retrain.py's flag; keys missing from `specs` follow), test
  * and final train/validation metrics, per-phase times and the engine used. Result and time
- * rows mark the best run. `details` supplies metrics and evaluation where fetched.
+ * rows mark the best run. `details` supplies metrics and evaluation where fetched;
+ * `modelName` turns a model id into the name shown (default: the id).
  */
-export function compareRows(runs: RunSummary[], details: Record<string, RunDetail | undefined>, specs: HyperparameterSpec[] = []): CompareRow[] {
+export function compareRows(
+  runs: RunSummary[],
+  details: Record<string, RunDetail | undefined>,
+  specs: HyperparameterSpec[] = [],
+  modelName: (modelId: string) => string = (id) => id,
+): CompareRow[] {
   const rows: CompareRow[] = [];
   const add = (section: CompareSection, key: string, label: string, cells: string[], best: number | null = null) => {
     rows.push({ key, section, label, cells, differs: new Set(cells).size > 1, best });
@@ -57,7 +63,7 @@ export function compareRows(runs: RunSummary[], details: Record<string, RunDetai
 
   add('Run', 'status', 'Status', runs.map((r) => r.status));
   add('Run', 'createdAt', 'Created', runs.map((r) => formatDate(r.createdAt)));
-  add('Run', 'architecture', 'Architecture', runs.map((r) => r.config?.architecture ?? r.modelId));
+  add('Run', 'architecture', 'Architecture', runs.map((r) => modelName(r.config?.architecture ?? r.modelId)));
   add('Run', 'dataset', 'Dataset', runs.map((r) => baseName(r.datasetRoot)));
   add('Run', 'classes', 'Classes', runs.map((r) => String(r.classes.length)));
 

@@ -9,7 +9,7 @@ export type Size = { width: number; height: number };
 export type Rect = { left: number; top: number; right: number; bottom: number };
 
 /** Zoom limits (scale factors). */
-export const MIN_SCALE = 0.02;
+export const MIN_SCALE = 0.004;
 export const MAX_SCALE = 4;
 
 const clampScale = (s: number) => Math.min(MAX_SCALE, Math.max(MIN_SCALE, s));
