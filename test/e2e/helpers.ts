@@ -116,7 +116,7 @@ export async function screenshot(page: Page, name: string, options: { keepToasts
 
 /** Closes every toast with its own Dismiss button (they would cover screenshots or be mistaken for new ones). */
 export async function dismissToasts(page: Page): Promise<void> {
-  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click().catch(() => {});
+  for (const button of await page.locator('.toasts button[aria-label="Dismiss"]').all()) await button.click({ timeout: 1000 }).catch(() => {});
 }
 
 /**

@@ -16,7 +16,7 @@ import { readModelJson, writeAtomic, type ModelJson } from '../tf/file-io.js';
 import { CATALOG } from './catalog.js';
 import { downloadFile, type FetchLike } from './download.js';
 import { inspectModelDir, modelIO, requireNode, type InspectedModel } from './inspect.js';
-import { defaultBottleneckNode, featureSizeOf, findNode, isGraphModelJson, outputIsSoftmax } from './topology.js';
+import { defaultBottleneckNode, featureSizeOf, findNode, isGraphModelJson, outputIsSoftmax, type ModelTopology } from './topology.js';
 import type { CatalogEntry, ModelInfo } from './types.js';
 import { groupByteLength } from './weights.js';
 
@@ -206,8 +206,22 @@ function isSpecPatch(value: unknown): value is Partial<PreprocessSpec> {
   return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Default spec for an import: the model's input size, centre crop, [0, 1]; metadata, then options, override. */
-function importSpec(json: ModelJson, inputShape: (number | null)[], overrides: Partial<PreprocessSpec> | undefined): PreprocessSpec {
+/**
+ * The pixel range a model was most likely trained with, from the Keras applications'
+ * layer names: MobileNet v1/v2 and Inception v3 use [-1, 1]; a model that starts with a
+ * Rescaling layer takes raw [0, 255]; anything else (TF Hub, darknet…) [0, 1].
+ */
+export function guessNormalization(topology: ModelTopology): PreprocessSpec['normalization'] {
+  const names = new Set(topology.nodes.map((n) => n.name.split('/').pop() ?? n.name));
+  const early = topology.nodes.slice(0, 4).map((n) => n.op);
+  if (early.includes('Rescaling')) return { kind: 'range', min: 0, max: 255 };
+  const kerasMinusOneToOne = ['bn_Conv1', 'expanded_conv_project', 'conv_pw_13_relu', 'conv_dw_1_bn', 'mixed10', 'conv2d_94'];
+  if (kerasMinusOneToOne.some((name) => names.has(name))) return { kind: 'range', min: -1, max: 1 };
+  return { kind: 'range', min: 0, max: 1 };
+}
+
+/** Default spec for an import: the model's input size, centre crop, the guessed range; metadata, then options, override. */
+function importSpec(json: ModelJson, topology: ModelTopology, inputShape: (number | null)[], overrides: Partial<PreprocessSpec> | undefined): PreprocessSpec {
   const metadata = json.userDefinedMetadata?.spec;
   const fromModel: Partial<PreprocessSpec> = {};
   if (typeof inputShape[1] === 'number') fromModel.heightPx = inputShape[1];
@@ -216,7 +230,7 @@ function importSpec(json: ModelJson, inputShape: (number | null)[], overrides: P
     heightPx: 224,
     widthPx: 224,
     crop: 'center',
-    normalization: { kind: 'range', min: 0, max: 1 },
+    normalization: guessNormalization(topology),
     ...fromModel,
     ...(isSpecPatch(metadata) ? metadata : {}),
     ...(overrides ?? {}),
@@ -491,7 +505,7 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
         ? requireNode(model, importOptions.bottleneckNode)
         : defaultBottleneckNode(model.topology, !!labels || softmax);
       const name = importOptions.name?.trim() || path.basename(absolute);
-      const spec = importSpec(model.json, io.inputShape, importOptions.spec);
+      const spec = importSpec(model.json, model.topology, io.inputShape, importOptions.spec);
       const base: Omit<ModelInfo, 'id'> = {
         name,
         origin: 'imported',

@@ -71,6 +71,8 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
   const started = Date.now();
   const summary: RunSummaryRecord = { status: 'running', backend: options.engine.backend, featureEngine: '', device: options.engine.device, phases };
   const phase = (name: TrainingPhase, message: string): void => options.onPhase?.(name, message);
+  // Appends are chained so metrics.jsonl keeps step order, and awaited before the summary.
+  let metricWrites: Promise<void> = Promise.resolve();
   const timed = async <T>(key: keyof PhaseTimes, work: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     try {
@@ -147,11 +149,12 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         signal,
         onStep: options.onStep,
         onMetrics: (point) => {
-          void runs.appendMetric(record.id, point);
+          metricWrites = metricWrites.then(() => runs.appendMetric(record.id, point));
           options.onMetrics?.(point);
         },
       }),
     );
+    await metricWrites;
 
     try {
       phase('evaluating', `Testing on ${bySplit.test.length} images`);
@@ -185,6 +188,7 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
     summary.error = error instanceof Error ? error.message : String(error);
     throw error;
   } finally {
+    await metricWrites.catch(() => {});
     summary.durationMs = Date.now() - started;
     summary.finishedAt = new Date().toISOString();
     await runs.writeSummary(record.id, summary);
