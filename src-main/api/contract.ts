@@ -12,14 +12,14 @@ export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
 export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
 export type { RunStatus, PhaseTimes } from '../core/runs/types.js';
-export type { BackendId, EngineCandidate } from '../core/engine/types.js';
+export type { BackendId, EngineCandidate, EngineInfo } from '../core/engine/types.js';
 export type { BottleneckProgress } from '../core/bottlenecks/types.js';
 export type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { PreprocessSpec } from '../core/images/spec.js';
 import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 import type { EvaluationSummary } from '../core/evaluation/index.js';
 import type { RunStatus, PhaseTimes } from '../core/runs/types.js';
-import type { BackendId, EngineCandidate } from '../core/engine/types.js';
+import type { BackendId, EngineInfo } from '../core/engine/types.js';
 import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
 
@@ -28,20 +28,11 @@ import type { DatasetIssue, Split } from '../core/dataset/types.js';
 /** Which engine computes bottlenecks: TF.js (the backend above) or ONNX Runtime. */
 export type FeatureEnginePreference = 'auto' | 'tfjs' | 'onnx';
 
-
-export type EngineStatus = {
-  /** Active TF.js backend, e.g. `wasm`. */
-  backend: string;
-  package: string;
-  /** CPU model or GPU name. */
-  device: string;
-  forced: boolean;
-  simd?: boolean;
-  threads?: number;
-  candidates: EngineCandidate[];
-  /** Preference for the bottleneck engine and why the last run used what it used. */
+/** The active backend (and why better ones are unused) plus the bottleneck engine choice. */
+export type EngineStatus = EngineInfo & {
+  /** Preference for the bottleneck engine. */
   featureEngine: FeatureEnginePreference;
-  /** One line a person can read: backend, device and why better ones are unused. */
+  /** One line a person can read: backend, device, why better ones are unused, and what computed the last bottlenecks. */
   summary: string;
 };
 

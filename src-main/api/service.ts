@@ -20,7 +20,7 @@ import { createBottleneckCache } from '../core/bottlenecks/index.js';
 import { HYPERPARAMETERS, PRESETS, resolveConfig, type TrainingConfig } from '../core/training/index.js';
 import { createRunStore, runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord } from '../core/runs/index.js';
 import { exportClassifier, labelCommand, tfjsSnippet } from '../core/export/index.js';
-import { classifyImage, layersModelPredictor, loadExportedClassifier, readLabels, type ImageClassifier } from '../core/classify/index.js';
+import { classifyImage, loadExportedClassifier, readLabels, type ImageClassifier } from '../core/classify/index.js';
 import { createOnnxFeatureExtractor, exportOnnxClassifier } from '../core/onnx/index.js';
 import { loadLayersModelFromDir, writeAtomic } from '../core/tf/file-io.js';
 import type {
@@ -157,13 +157,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 
   const engineStatus = (): EngineStatus => ({
-    backend: engine.backend,
-    package: engine.package,
-    device: engine.device,
-    forced: engine.forced,
-    simd: engine.simd,
-    threads: engine.threads,
-    candidates: engine.candidates,
+    ...engine,
     featureEngine: settings.featureEngine,
     summary: `${describeEngine(engine)} Bottlenecks: ${featureEngineNote}.`,
   });

@@ -1,30 +1,13 @@
 /** Reading a model folder's topology and checking node names, without loading the model. */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../errors.js';
-import { readModelJson, type ModelJson } from '../tf/file-io.js';
+import { readModelJson, readWeightData, type ModelJson } from '../tf/file-io.js';
 import { candidateNodes, findNode, isGraphModelJson, parseTopology, type ModelTopology, type TopologyNode } from './topology.js';
 import type { ModelFormat } from './types.js';
 
 /** model.json plus its parsed topology. */
 export type InspectedModel = { dir: string; json: ModelJson; topology: ModelTopology; format: ModelFormat };
 
-/** Concatenated weight shards of a model folder, in manifest order. */
-export async function readWeightData(dir: string, json: ModelJson): Promise<ArrayBuffer> {
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    for (const shard of group.paths) {
-      const file = path.join(dir, shard);
-      try {
-        buffers.push(await readFile(file));
-      } catch {
-        throw new CoreError('MODEL_INVALID', `Weight file ${file} named in model.json is missing. Download or copy the model again.`);
-      }
-    }
-  }
-  const joined = Buffer.concat(buffers);
-  return joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
-}
 
 /**
  * Reads `<dir>/model.json` and parses its topology. Graph models also read their weight

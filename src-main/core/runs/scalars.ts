@@ -3,21 +3,10 @@
  * who plot in a spreadsheet or a notebook. Pure functions: no file system.
  */
 
-/**
- * One evaluation point of a run's training curve. Structurally the contract's `MetricPoint`
- * (core does not import the API layer). Times are milliseconds.
- */
-export type ScalarPoint = {
-  step: number;
-  /** Milliseconds since the epoch. */
-  wallTimeMs: number;
-  /** Milliseconds since training started. */
-  relativeTimeMs: number;
-  trainAccuracy: number;
-  trainCrossEntropy: number;
-  validationAccuracy: number;
-  validationCrossEntropy: number;
-};
+import type { MetricPoint } from '../training/types.js';
+
+/** One evaluation point of a run's training curve (times in milliseconds). */
+export type ScalarPoint = MetricPoint;
 
 /** A run's identity and its curve, as the scalar exporters take it. */
 export type RunScalars = { id: string; name: string; points: ScalarPoint[] };

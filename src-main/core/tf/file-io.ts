@@ -41,26 +41,30 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   return json;
 }
 
+/** The weight shards of a model folder concatenated in manifest order; MODEL_INVALID names a missing shard. */
+export async function readWeightData(dir: string, json: ModelJson): Promise<ArrayBuffer> {
+  const buffers: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    for (const shard of group.paths) {
+      const file = path.join(dir, shard);
+      try {
+        buffers.push(await readFile(file));
+      } catch {
+        throw new CoreError('MODEL_INVALID', `Weight file ${file} named in model.json is missing. Download or copy the model again.`);
+      }
+    }
+  }
+  const joined = Buffer.concat(buffers);
+  return joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
+}
+
 /** An IOHandler that loads `model.json` and its weight shards from a folder. */
 export function fileLoadHandler(dir: string): tf.io.IOHandler {
   return {
     load: async () => {
       const json = await readModelJson(dir);
-      const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Buffer[] = [];
-      for (const group of json.weightsManifest) {
-        weightSpecs.push(...group.weights);
-        for (const shard of group.paths) {
-          const shardPath = path.join(dir, shard);
-          try {
-            buffers.push(await readFile(shardPath));
-          } catch {
-            throw new CoreError('MODEL_INVALID', `Weight file ${shardPath} named in model.json is missing. Download or copy the model again.`);
-          }
-        }
-      }
-      const joined = Buffer.concat(buffers);
-      const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
+      const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
+      const weightData = await readWeightData(dir, json);
       return {
         modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
         format: json.format,

@@ -7,12 +7,11 @@ import {
   createBottleneckCache,
   entryPath,
   bottleneckKey,
-  cacheKey,
   type BottleneckProgress,
   type DecodeFunction,
 } from '../../../src-main/core/bottlenecks/index.js';
 import { CoreError } from '../../../src-main/core/errors.js';
-import { decodeImage, specKey } from '../../../src-main/core/images/index.js';
+import { decodeImage } from '../../../src-main/core/images/index.js';
 import type { ModelInfo } from '../../../src-main/core/models/types.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { fakeExtractor, makeImages, sha256, tinyTfjsExtractor, TINY_SPEC, type TestImage } from './pipeline-fixtures.js';

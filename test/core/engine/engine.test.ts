@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CoreError } from '../../../src-main/core/errors.js';
 import { BACKEND_ENV_VAR, describeEngine, explainLoadError, selectEngine, type EngineInfo } from '../../../src-main/core/engine/index.js';
 import { rejection } from '../../helpers/errors.js';
 

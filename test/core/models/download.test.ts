@@ -4,7 +4,6 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreError } from '../../../src-main/core/errors.js';
 import { createModelStore, loadFeatureExtractor, type CatalogEntry, type DownloadProgress } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeNestedFeatureModel, startFileServer, type FileServer } from './fixtures.js';

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreError } from '../../../src-main/core/errors.js';
 import { fileSaveHandler } from '../../../src-main/core/tf/file-io.js';
 import { createModelStore, loadFeatureExtractor, type ModelInfo, type ModelStore } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';

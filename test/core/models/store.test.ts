@@ -3,7 +3,6 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreError } from '../../../src-main/core/errors.js';
 import { CATALOG, createModelStore } from '../../../src-main/core/models/index.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeLayersClassifier, makeNestedFeatureModel } from './fixtures.js';
