@@ -294,13 +294,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       dir = path.resolve(target);
     }
     const extractor = await tfjsExtractor(record.model);
-    if (!extractor.layersModel) throw new CoreError('MODEL_INVALID', `${record.model.name} is a graph model: export of graph backbones is not supported yet; the run's head is in ${await runs.runDir(runId)}/model.`);
     const head = await loadLayersModelFromDir(path.join(await runs.runDir(runId), 'model'));
     try {
       const result = await exportClassifier({ backbone: extractor.layersModel, head, info: record.model, classes: record.classes, dir, runId, appVersion: APP_VERSION });
       await grant(dir);
       let onnxResult: Awaited<ReturnType<CoreApi['exportRun']>>['onnx'];
-      if (onnx) onnxResult = await exportOnnx(extractor.layersModel, head, dir, record.model);
+      if (onnx) {
+        onnxResult = extractor.layersModel
+          ? await exportOnnx(extractor.layersModel, head, dir, record.model)
+          : { error: `${record.model.name} is a TF.js graph model; ONNX conversion handles layers models only.` };
+      }
       return {
         dir,
         files: result.files.concat(onnxResult && 'file' in onnxResult ? [onnxResult.file] : []),
@@ -467,18 +470,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const classifier = await loadExportedClassifier(dir);
       classifier.dispose();
       const { metadata } = classifier;
+      const graph = metadata.graphBackbone;
       return describeGraph({
         id: `run:${req.runId}`,
-        name: `Run ${req.runId} (exported)`,
+        name: `Run ${req.runId} (exported${graph ? ' backbone' : ''})`,
         origin: 'exported',
-        format: 'layers',
-        dir,
+        format: graph ? 'graph' : 'layers',
+        dir: graph ? path.join(dir, graph.dir) : dir,
         spec: classifier.spec,
         inputName: metadata.inputName,
         inputShape: metadata.inputShape,
         bottleneckNode: metadata.bottleneckNode,
         featureSize: 0,
-        outputNode: metadata.outputName,
+        outputNode: graph ? metadata.bottleneckNode : metadata.outputName,
         labels: metadata.classes,
         outputIsProbabilities: true,
       });

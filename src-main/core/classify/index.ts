@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 import { decodeImage, type PreprocessSpec } from '../images/index.js';
-import { loadLayersModelFromDir } from '../tf/file-io.js';
+import { loadGraphModelFromDir, loadLayersModelFromDir } from '../tf/file-io.js';
 import type { ExportMetadata } from '../export/index.js';
 
 /** Anything that turns preprocessed pixels into class probabilities. */
@@ -85,10 +85,38 @@ export async function loadExportedClassifier(dir: string, labelsFile?: string): 
   if (labels.length !== metadata.classes.length) {
     throw new CoreError('INPUT_MISMATCH', `${labelsFile ?? 'labels.txt'} has ${labels.length} labels but the model outputs ${metadata.classes.length} classes.`);
   }
-  const model = await loadLayersModelFromDir(dir);
   const [, heightPx, widthPx] = metadata.inputShape as number[];
   const spec: PreprocessSpec = { heightPx, widthPx, crop: metadata.crop, normalization: metadata.normalization };
-  return { spec, labels, metadata, engine: `tfjs-${tf.getBackend()}`, predict: layersModelPredictor(model, spec), dispose: () => model.dispose() };
+  const engine = `tfjs-${tf.getBackend()}`;
+  const graph = metadata.graphBackbone;
+  if (!graph) {
+    const model = await loadLayersModelFromDir(dir);
+    return { spec, labels, metadata, engine, predict: layersModelPredictor(model, spec), dispose: () => model.dispose() };
+  }
+  // A graph-model backbone is run to its bottleneck node and feeds the layers head.
+  const backbone = await loadGraphModelFromDir(path.join(dir, graph.dir));
+  const head = await loadLayersModelFromDir(path.join(dir, graph.head));
+  return {
+    spec,
+    labels,
+    metadata,
+    engine,
+    predict: async (pixels, count) => {
+      const output = tf.tidy(() => {
+        const features = backbone.execute(tf.tensor4d(pixels, [count, heightPx, widthPx, 3]), graph.node) as tf.Tensor;
+        return head.predict(features.rank === 4 ? tf.mean(features, [1, 2]) : features) as tf.Tensor;
+      });
+      try {
+        return (await output.data()) as Float32Array;
+      } finally {
+        output.dispose();
+      }
+    },
+    dispose: () => {
+      backbone.dispose();
+      head.dispose();
+    },
+  };
 }
 
 /** label_image.py's flags, as given on the command line (all optional). */

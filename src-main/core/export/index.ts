@@ -2,11 +2,11 @@
  * Export: one TF.js layers model from image tensor to class probabilities (backbone +
  * retrained head), with labels.txt and metadata.json describing exactly how to feed it.
  */
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
-import { fileSaveHandler, writeAtomic } from '../tf/file-io.js';
+import { fileSaveHandler, readModelJson, writeAtomic } from '../tf/file-io.js';
 import { describeNormalization, normalizationAffine, type PreprocessSpec } from '../images/spec.js';
 import type { ModelInfo } from '../models/types.js';
 import { HEAD_OUTPUT_NAME } from '../training/index.js';
@@ -30,14 +30,23 @@ export type ExportMetadata = {
   classes: string[];
   backboneId: string;
   bottleneckNode: string;
+  /**
+   * Present when the backbone is a TF.js graph model, which cannot be joined with a layers
+   * head into one model: `backbone/` (the graph model, run to `node`, 4-D outputs averaged
+   * over height and width) feeds `head/` (features → probabilities).
+   */
+  graphBackbone?: { dir: 'backbone'; node: string; head: 'head' };
   runId?: string;
   appVersion: string;
   createdAt: string;
 };
 
 export type ExportOptions = {
-  /** Truncated backbone: image → pooled features (FeatureExtractor.layersModel). */
-  backbone: tf.LayersModel;
+  /**
+   * Truncated backbone: image → pooled features (FeatureExtractor.layersModel). Omitted for
+   * a graph-model backbone, whose files are copied next to the head instead.
+   */
+  backbone?: tf.LayersModel;
   /** Trained head: features → probabilities. */
   head: tf.LayersModel;
   info: ModelInfo;
@@ -70,22 +79,18 @@ export function combineModel(backbone: tf.LayersModel, head: tf.LayersModel): tf
  */
 export async function exportClassifier(options: ExportOptions): Promise<{ dir: string; files: string[]; metadata: ExportMetadata }> {
   const { backbone, head, info, classes, dir } = options;
-  const model = combineModel(backbone, head);
-  const inputShape = model.inputs[0].shape as (number | null)[];
   const { mean, std } = meanStdOf(info.spec);
-  const metadata: ExportMetadata = {
-    format: 'retrain-studio-export',
-    formatVersion: 1,
-    inputName: model.inputNames[0],
-    inputShape,
-    inputDtype: 'float32',
+  const common = {
+    format: 'retrain-studio-export' as const,
+    formatVersion: 1 as const,
+    inputDtype: 'float32' as const,
     normalization: info.spec.normalization,
     normalizationText: describeNormalization(info.spec.normalization),
     inputMean: mean,
     inputStd: std,
     crop: info.spec.crop,
     outputName: HEAD_OUTPUT_NAME,
-    outputShape: model.outputs[0].shape as (number | null)[],
+    outputShape: head.outputs[0].shape as (number | null)[],
     classes,
     backboneId: info.id,
     bottleneckNode: info.bottleneckNode,
@@ -94,11 +99,26 @@ export async function exportClassifier(options: ExportOptions): Promise<{ dir: s
     createdAt: new Date().toISOString(),
   };
   await mkdir(dir, { recursive: true });
-  // `spec` lets a later import of this folder (e.g. into the graph view) feed it correctly.
-  await model.save(fileSaveHandler(dir, { userDefinedMetadata: { spec: info.spec, retrainStudio: metadata } }));
+  let metadata: ExportMetadata;
+  let modelFiles: string[];
+  if (backbone) {
+    const model = combineModel(backbone, head);
+    metadata = { ...common, inputName: model.inputNames[0], inputShape: model.inputs[0].shape as (number | null)[] };
+    // `spec` lets a later import of this folder (e.g. into the graph view) feed it correctly.
+    await model.save(fileSaveHandler(dir, { userDefinedMetadata: { spec: info.spec, retrainStudio: metadata } }));
+    modelFiles = ['model.json', 'weights.bin'];
+  } else {
+    metadata = { ...common, inputName: info.inputName, inputShape: info.inputShape, graphBackbone: { dir: 'backbone', node: info.bottleneckNode, head: 'head' } };
+    const json = await readModelJson(info.dir);
+    await mkdir(path.join(dir, 'backbone'), { recursive: true });
+    const shards = json.weightsManifest.flatMap((group) => group.paths);
+    for (const file of ['model.json', ...shards]) await copyFile(path.join(info.dir, file), path.join(dir, 'backbone', file));
+    await head.save(fileSaveHandler(path.join(dir, 'head')));
+    modelFiles = ['backbone/model.json', ...shards.map((f) => `backbone/${f}`), 'head/model.json', 'head/weights.bin'];
+  }
   await writeAtomic(path.join(dir, 'labels.txt'), `${classes.join('\n')}\n`);
   await writeAtomic(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
-  return { dir, files: ['model.json', 'weights.bin', 'labels.txt', 'metadata.json'].map((f) => path.join(dir, f)), metadata };
+  return { dir, files: [...modelFiles, 'labels.txt', 'metadata.json'].map((f) => path.join(dir, f)), metadata };
 }
 
 /** A ready-to-copy labelling command for an export (this app's CLI, label_image.py's flags). */
@@ -122,13 +142,21 @@ export function labelCommand(dir: string, metadata: ExportMetadata, image = 'ima
 /** A short TF.js snippet that loads the export and classifies an image element. */
 export function tfjsSnippet(metadata: ExportMetadata): string {
   const [, height, width] = metadata.inputShape;
+  const graph = metadata.graphBackbone;
+  const load = graph
+    ? [
+        `const backbone = await tf.loadGraphModel('${graph.dir}/model.json');`,
+        `const head = await tf.loadLayersModel('${graph.head}/model.json');`,
+        `const predict = (x) => { const f = backbone.execute(x, '${graph.node}'); return head.predict(f.rank === 4 ? f.mean([1, 2]) : f); };`,
+      ]
+    : [`const model = await tf.loadLayersModel('model.json');`, `const predict = (x) => model.predict(x);`];
   return [
     `import * as tf from '@tensorflow/tfjs';`,
-    `const model = await tf.loadLayersModel('model.json');`,
+    ...load,
     `const labels = ${JSON.stringify(metadata.classes)};`,
     `// Input '${metadata.inputName}': float32 [1, ${height}, ${width}, 3], ${metadata.normalizationText}, ${metadata.crop === 'center' ? 'centre-cropped to a square' : 'whole image resized'}.`,
     `const x = tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(img), [${height}, ${width}]).toFloat().sub(${metadata.inputMean}).div(${metadata.inputStd}).expandDims(0));`,
-    `const probabilities = await model.predict(x).data(); // output '${metadata.outputName}'`,
+    `const probabilities = await predict(x).data(); // output '${metadata.outputName}'`,
     `const top = [...probabilities].map((p, i) => [labels[i], p]).sort((a, b) => b[1] - a[1]).slice(0, 5);`,
   ].join('\n');
 }
