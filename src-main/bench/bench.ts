@@ -247,10 +247,10 @@ type EndToEndResult = { images: number; batch: number; cold: number; warm: numbe
 async function measureEndToEnd(
   extractor: FeatureExtractor,
   images: BenchImage[],
-  pool: DecodePool,
   options: { batchSize: number; repeats: number; estimateMs: number },
 ): Promise<EndToEndResult> {
-  const decode = (file: string, spec: PreprocessSpec) => pool.decode(file, spec);
+  // The app's own configuration: computeBottlenecks creates its decode pool (one core left
+  // to the forward pass, a whole batch queued to the workers).
   const cold: number[] = [];
   const warm: number[] = [];
   let failed = 0;
@@ -259,11 +259,11 @@ async function measureEndToEnd(
     const dir = await mkdtemp(path.join(os.tmpdir(), 'retrain-bench-cache-'));
     try {
       collectGarbage();
-      const first = await computeBottlenecks({ images, extractor, cache: createBottleneckCache({ dir }), decode, batchSize: options.batchSize });
+      const first = await computeBottlenecks({ images, extractor, cache: createBottleneckCache({ dir }), batchSize: options.batchSize });
       cold.push(first.stats.imagesPerSecond);
       failed = first.stats.failed;
       computedCold = first.stats.computed;
-      const second = await computeBottlenecks({ images, extractor, cache: createBottleneckCache({ dir }), decode, batchSize: options.batchSize });
+      const second = await computeBottlenecks({ images, extractor, cache: createBottleneckCache({ dir }), batchSize: options.batchSize });
       if (second.stats.computed !== 0) throw new Error(`warm run computed ${second.stats.computed} bottlenecks; expected all from the cache`);
       warm.push(second.stats.imagesPerSecond);
     } finally {
@@ -455,7 +455,7 @@ async function main(): Promise<void> {
           let batchSize = forward.best.batch;
           for (const [batch, rate] of forward.perBatch) if (batchSize === 1 || rate > (forward.perBatch.get(batchSize) ?? 0)) batchSize = batch;
           log(`${model.name} on ${engineLabel}: end-to-end over ${count} images (batch ${batchSize})`);
-          const endToEnd = await measureEndToEnd(extractor, images.slice(0, count), pool, {
+          const endToEnd = await measureEndToEnd(extractor, images.slice(0, count), {
             batchSize,
             repeats: isCpu ? 1 : options.repeats,
             estimateMs: (count / forward.best.rate) * 1000,

@@ -72,7 +72,8 @@ const DEFAULT_IN_FLIGHT_PER_WORKER = 2;
 function startWorker(): Worker {
   const here = import.meta.url;
   if (!/\.[cm]?ts$/.test(new URL(here).pathname)) {
-    return new Worker(new URL('./decode-worker.js', here));
+    // In a packaged app the worker file is unpacked next to app.asar (electron-builder.yml).
+    return new Worker(new URL('./decode-worker.js', here.replace('/app.asar/', '/app.asar.unpacked/')));
   }
   const require = createRequire(here);
   const tsxApi = pathToFileURL(require.resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
