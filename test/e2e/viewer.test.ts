@@ -12,41 +12,10 @@ import { makeColourDataset } from '../helpers/fixtures.js';
 import { hasShared, sharedPath } from '../helpers/tf.js';
 import type { Page } from 'playwright-core';
 import { hasChromium, screenshot, startApp, type App } from './helpers.js';
+import { parseCsv } from '../helpers/csv.js';
 
 const BOTTLENECK = 'model2/block_16_project';
 
-/** RFC 4180 rows (quoted fields, doubled quotes, CRLF or LF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 /**
  * Dismisses toasts, then screenshots. (A toast that closes by itself between listing and

@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../helpers/csv.js';
 import { csvField, SCALAR_CSV_COLUMNS, scalarsToCsv, scalarsToJson, type RunScalars, type ScalarsJson } from '../../../src-main/core/runs/scalars.js';
 
-/** A small RFC 4180 parser (quoted fields, doubled quotes, CRLF) to read the export back. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
-    else field += c;
-  }
-  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
-  return rows;
-}
 
 const T0 = Date.UTC(2026, 1, 3, 10, 0, 0);
 const runs: RunScalars[] = [
