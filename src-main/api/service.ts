@@ -69,7 +69,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // First start, or unreadable settings: defaults.
   }
 
-  let engine: EngineInfo = await selectEngine({ force: settings.backend === 'auto' ? undefined : settings.backend, logger });
+  let engine: EngineInfo = await selectEngine({ force: settings.backend === 'auto' ? undefined : settings.backend });
   let featureEngineNote = 'not used yet';
   const events = new EventEmitter();
   events.setMaxListeners(100);
@@ -385,7 +385,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     updateSettings: async (change) => {
       if (change.backend && change.backend !== settings.backend) {
         if (active.size > 0) throw new CoreError('BUSY', 'The backend cannot change while a run is in progress. Cancel it or wait.');
-        const next = await selectEngine({ force: change.backend === 'auto' ? undefined : change.backend, logger });
+        const next = await selectEngine({ force: change.backend === 'auto' ? undefined : change.backend });
         dropLoaded();
         engine = next;
       }
