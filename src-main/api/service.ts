@@ -117,43 +117,56 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const tfjsExtractor = (info: ModelInfo): Promise<FeatureExtractor> =>
     remember(extractors, `tfjs|${info.id}|${info.bottleneckNode}`, () => loadFeatureExtractor(info));
 
+  /** Why the last run's bottlenecks ran where they did, per model; shown in the engine line. */
+  const onnxNotes = new Map<string, string>();
+  const setFeatureNote = (note: string): void => {
+    featureEngineNote = note;
+    emit('engine.changed', engineStatus());
+  };
+
   /** The bottleneck engine for a run: ONNX Runtime when allowed and parity holds, else TF.js. */
   const runExtractor = async (info: ModelInfo, dataset: Dataset): Promise<FeatureExtractor> => {
     const base = await tfjsExtractor(info);
     if (settings.featureEngine === 'tfjs') {
-      featureEngineNote = `${base.engine} (TF.js chosen in settings)`;
+      setFeatureNote(`${base.engine} (TF.js chosen in settings)`);
       return base;
     }
     if (!base.layersModel) {
-      featureEngineNote = `${base.engine}: ONNX Runtime needs a TF.js layers model; ${info.name} is a graph model`;
+      setFeatureNote(`${base.engine}: ONNX Runtime converts TF.js layers models; ${info.name} is a graph model`);
       return base;
     }
-    return remember(extractors, `onnx|${info.id}|${info.bottleneckNode}`, async () => {
-      // Real photos of this dataset, one per class first; an unreadable one is just passed over.
+    const key = `onnx|${info.id}|${info.bottleneckNode}`;
+    const extractor = await remember(extractors, key, async () => {
+      // Real photos of this dataset (the first of each class, then the second…); an unreadable one is passed over.
       const { heightPx, widthPx } = info.spec;
       const imageSize = heightPx * widthPx * 3;
       const pixels = new Float32Array(PARITY_IMAGES * imageSize);
       let count = 0;
-      const candidates = dataset.classes.flatMap((c) => c.images.slice(0, 2)).sort((a, b) => Number(a.path > b.path) - Number(a.path < b.path));
-      for (const image of candidates) {
-        if (count === PARITY_IMAGES) break;
-        const decoded = await decodeImage(image.path, info.spec).catch(() => null);
-        if (decoded) pixels.set(decoded.data, count++ * imageSize);
+      const rounds = Math.max(...dataset.classes.map((c) => c.images.length));
+      for (let round = 0; round < rounds && count < PARITY_IMAGES; round++) {
+        for (const c of dataset.classes) {
+          const image = c.images[round];
+          if (!image || count === PARITY_IMAGES) continue;
+          const decoded = await decodeImage(image.path, info.spec).catch(() => null);
+          if (decoded) pixels.set(decoded.data, count++ * imageSize);
+        }
       }
+      // Fallbacks share the TF.js extractor, so evicting them must not dispose it.
       if (count === 0) {
-        featureEngineNote = `${base.engine}: no readable image to check ONNX Runtime's parity with`;
+        onnxNotes.set(key, `${base.engine}: no readable image to check ONNX Runtime's parity with`);
         return { ...base, dispose: () => {} };
       }
       const result = await createOnnxFeatureExtractor(base, { cacheDir: dirs.onnx, parityPixels: pixels.subarray(0, count * imageSize), parityCount: count });
       if (result.extractor) {
-        featureEngineNote = `${result.extractor.engine} (parity with TF.js: max relative error ${result.parity.maxRelativeError.toExponential(1)} on ${result.parity.images} images)`;
+        onnxNotes.set(key, `${result.extractor.engine} (parity with TF.js: max relative error ${result.parity.maxRelativeError.toExponential(1)} on ${result.parity.images} images)`);
         return result.extractor;
       }
-      featureEngineNote = `${base.engine}: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`;
-      logger.warn(featureEngineNote);
-      // Keep the cache slot meaningful: the TF.js extractor is shared, so don't let eviction dispose it.
+      onnxNotes.set(key, `${base.engine}: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`);
+      logger.warn(onnxNotes.get(key) as string);
       return { ...base, dispose: () => {} };
     });
+    setFeatureNote(onnxNotes.get(key) ?? extractor.engine);
+    return extractor;
   };
 
   const engineStatus = (): EngineStatus => ({
