@@ -70,7 +70,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
 
   let engine: EngineInfo = await selectEngine({ force: settings.backend === 'auto' ? undefined : settings.backend });
-  let featureEngineNote = 'not used yet';
+  const preferenceNote = (): string =>
+    settings.featureEngine === 'tfjs'
+      ? 'TF.js (chosen in settings)'
+      : 'ONNX Runtime for TF.js layers models once its features match TF.js on the dataset’s photos, else TF.js';
+  let featureEngineNote = preferenceNote();
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const emit = <E extends EventName>(event: E, payload: EventPayload<E>): void => {
@@ -404,6 +408,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       }
       if (change.featureEngine && change.featureEngine !== settings.featureEngine) dropLoaded();
       settings = { ...settings, ...change };
+      featureEngineNote = preferenceNote();
       await saveSettings();
       emit('engine.changed', engineStatus());
       return { ...settings };
