@@ -14,7 +14,7 @@ import { APP_VERSION } from '../core/paths.js';
 import { describeEngine, selectEngine, type EngineInfo } from '../core/engine/index.js';
 import { scanDataset, type Dataset } from '../core/dataset/index.js';
 import { decodeImage, describeNormalization, makeThumbnail } from '../core/images/index.js';
-import { createModelStore, describeGraph, loadClassifier, loadFeatureExtractor, type ModelStore } from '../core/models/index.js';
+import { createModelStore, describeGraph, loadClassifier, loadFeatureExtractor, loadThreadedFeatureExtractor, type ModelStore } from '../core/models/index.js';
 import type { FeatureExtractor, ModelInfo } from '../core/models/types.js';
 import { createBottleneckCache } from '../core/bottlenecks/index.js';
 import { HYPERPARAMETERS, PRESETS, resolveConfig, type TrainingConfig } from '../core/training/index.js';
@@ -91,10 +91,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const active = new Map<string, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
 
-  // Loaded networks are expensive: keep the last few, keyed by model id + bottleneck node + engine.
+  // Loaded networks are expensive: keep the last few (a model can have three: TF.js here, TF.js
+  // in a worker, ONNX Runtime), keyed by engine + model id + bottleneck node.
   const extractors = new Map<string, Promise<FeatureExtractor>>();
   const classifiers = new Map<string, Promise<ImageClassifier>>();
-  const remember = <T extends { dispose(): void }>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>, keep = 2): Promise<T> => {
+  const remember = <T extends { dispose(): void }>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>, keep = 4): Promise<T> => {
     const existing = map.get(key);
     if (existing) {
       map.delete(key);
@@ -118,8 +119,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
   };
 
+  /** TF.js on this thread: the layers model for export and ONNX conversion, and labelling one image. */
   const tfjsExtractor = (info: ModelInfo): Promise<FeatureExtractor> =>
     remember(extractors, `tfjs|${info.id}|${info.bottleneckNode}`, () => loadFeatureExtractor(info));
+  /** TF.js in a worker thread: bottlenecks for a whole dataset without stalling this event loop. */
+  const threadedExtractor = (info: ModelInfo): Promise<FeatureExtractor> =>
+    remember(extractors, `thread|${info.id}|${info.bottleneckNode}|${engine.backend}`, () => loadThreadedFeatureExtractor(info, engine));
 
   /** Why the last run's bottlenecks ran where they did, per model; shown in the engine line. */
   const onnxNotes = new Map<string, string>();
@@ -130,14 +135,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   /** The bottleneck engine for a run: ONNX Runtime when allowed and parity holds, else TF.js. */
   const runExtractor = async (info: ModelInfo, dataset: Dataset): Promise<FeatureExtractor> => {
-    const base = await tfjsExtractor(info);
     if (settings.featureEngine === 'tfjs') {
-      setFeatureNote(`${base.engine} (TF.js chosen in settings)`);
-      return base;
+      const threaded = await threadedExtractor(info);
+      setFeatureNote(`${threaded.engine} in a worker thread (TF.js chosen in settings)`);
+      return threaded;
     }
+    const base = await tfjsExtractor(info);
     if (!base.layersModel) {
-      setFeatureNote(`${base.engine}: ONNX Runtime converts TF.js layers models; ${info.name} is a graph model`);
-      return base;
+      const threaded = await threadedExtractor(info);
+      setFeatureNote(`${threaded.engine} in a worker thread: ONNX Runtime converts TF.js layers models; ${info.name} is a graph model`);
+      return threaded;
     }
     const key = `onnx|${info.id}|${info.bottleneckNode}`;
     const extractor = await remember(extractors, key, async () => {
@@ -155,19 +162,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           if (decoded) pixels.set(decoded.data, count++ * imageSize);
         }
       }
-      // Fallbacks share the TF.js extractor, so evicting them must not dispose it.
       if (count === 0) {
-        onnxNotes.set(key, `${base.engine}: no readable image to check ONNX Runtime's parity with`);
-        return { ...base, dispose: () => {} };
+        onnxNotes.set(key, `${base.engine} in a worker thread: no readable image to check ONNX Runtime's parity with`);
+        return loadThreadedFeatureExtractor(info, engine);
       }
       const result = await createOnnxFeatureExtractor(base, { cacheDir: dirs.onnx, parityPixels: pixels.subarray(0, count * imageSize), parityCount: count });
       if (result.extractor) {
         onnxNotes.set(key, `${result.extractor.engine} (parity with TF.js: max relative error ${result.parity.maxRelativeError.toExponential(1)} on ${result.parity.images} images)`);
         return result.extractor;
       }
-      onnxNotes.set(key, `${base.engine}: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`);
+      onnxNotes.set(key, `${base.engine} in a worker thread: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`);
       logger.warn(onnxNotes.get(key) as string);
-      return { ...base, dispose: () => {} };
+      return loadThreadedFeatureExtractor(info, engine);
     });
     setFeatureNote(onnxNotes.get(key) ?? extractor.engine);
     return extractor;

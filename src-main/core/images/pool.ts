@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers.js';
 // sharp must be loaded by the main thread before workers load it: on glibc Linux this keeps
 // libvips in memory until every thread has finished (sharp's documented worker-thread rule).
 import 'sharp';
@@ -64,26 +63,9 @@ type Slot = { worker: Worker; running: Map<number, Task>; failed: boolean };
 /** Requests sent to one worker before it answers; 2 hides the message round trip. */
 const DEFAULT_IN_FLIGHT_PER_WORKER = 2;
 
-/**
- * Starts the worker. From compiled JS (dist/main) the sibling decode-worker.js is loaded
- * directly; from TypeScript sources (Vitest, tsx) a small bootstrap registers tsx in the
- * worker first, because a plain Worker cannot load .ts files.
- */
+/** Starts one decode worker (decode-worker.ts next to this file). */
 function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) {
-    // In a packaged app the worker file is unpacked next to app.asar (electron-builder.yml).
-    return new Worker(new URL('./decode-worker.js', here.replace('/app.asar/', '/app.asar.unpacked/')));
-  }
-  const require = createRequire(here);
-  const tsxApi = pathToFileURL(require.resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
-  const entry = new URL('./decode-worker.ts', here).href;
-  const bootstrap = `
-    const { workerData } = require('node:worker_threads');
-    import(workerData.tsxApi)
-      .then(({ register }) => { register(); return import(workerData.entry); })
-      .catch((error) => { setImmediate(() => { throw error; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData: { tsxApi, entry } });
+  return startModuleWorker(import.meta.url, 'decode-worker');
 }
 
 /**

@@ -25,3 +25,4 @@ export {
 export { describeGraph, type GraphEdge, type GraphGroup, type GraphNode, type ModelGraph } from './graph.js';
 export { parseTopology, type ModelTopology, type Shape, type TopologyNode } from './topology.js';
 export { weightByteLength } from './weights.js';
+export { loadThreadedFeatureExtractor } from './extractor-thread.js';
