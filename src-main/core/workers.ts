@@ -5,13 +5,13 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Starts the worker module `<name>.js` that sits next to the calling module (pass its
- * `import.meta.url`). From compiled JS the file is loaded directly (in a packaged app from
- * app.asar.unpacked, see electron-builder.yml); from TypeScript sources (Vitest, tsx) a
- * small bootstrap registers tsx in the worker first, because a plain Worker cannot load .ts.
+ * `import.meta.url`). From compiled JS the file is loaded directly (the packaged app has no
+ * asar archive, see electron-builder.yml); from TypeScript sources (Vitest, tsx) a small
+ * bootstrap registers tsx in the worker first, because a plain Worker cannot load .ts.
  */
 export function startModuleWorker(callerUrl: string, name: string): Worker {
   if (!/\.[cm]?ts$/.test(new URL(callerUrl).pathname)) {
-    return new Worker(new URL(`./${name}.js`, callerUrl.replace('/app.asar/', '/app.asar.unpacked/')));
+    return new Worker(new URL(`./${name}.js`, callerUrl));
   }
   const require = createRequire(callerUrl);
   const tsxApi = pathToFileURL(require.resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
