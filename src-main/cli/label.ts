@@ -1,12 +1,9 @@
 /** `retrain-studio label`: label_image.py's flags over core's labelling. */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../core/errors.js';
 import { selectEngine } from '../core/engine/index.js';
 import { labelImage } from '../core/classify/label.js';
-import { layersModelPredictor } from '../core/classify/index.js';
-import { loadLayersModelFromDir } from '../core/tf/file-io.js';
 import type { Output } from './output.js';
 
 const HELP = `Usage: retrain-studio label --graph DIR --image FILE [flags]
@@ -62,24 +59,6 @@ export async function labelCommandMain(argv: string[], out: Output): Promise<num
     inputStd: numberFlag(flags, 'input_std'),
     topK: numberFlag(flags, 'top_k') ?? 5,
     ...(flags.crop ? { crop: flags.crop as 'center' | 'squash' } : {}),
-    loadPlainClassifier: async (dir, spec, labels) => {
-      const model = await loadLayersModelFromDir(dir);
-      const predict = layersModelPredictor(model, spec);
-      const last = model.layers[model.layers.length - 1];
-      const isSoftmax = (last.getConfig() as { activation?: string }).activation === 'softmax' || last.getClassName() === 'Softmax';
-      return {
-        spec,
-        labels,
-        engine: `tfjs-${tf.getBackend()}`,
-        // Logits (e.g. the Darknet classifier) become probabilities.
-        predict: async (pixels, count) => {
-          const output = await predict(pixels, count);
-          if (isSoftmax) return output;
-          return tf.tidy(() => tf.softmax(tf.tensor2d(output, [count, output.length / count])).dataSync() as Float32Array);
-        },
-        dispose: () => model.dispose(),
-      };
-    },
   });
   if (flags.json) return out.line(JSON.stringify(result, null, 2)), 0;
   for (const p of result.predictions) out.line(`${p.label} ${p.probability.toFixed(5)}`);

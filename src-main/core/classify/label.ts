@@ -6,7 +6,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../errors.js';
 import type { PreprocessSpec } from '../images/spec.js';
-import { readModelJson } from '../tf/file-io.js';
+import * as tf from '@tensorflow/tfjs';
+import { inspectModelDir, loadClassifier, modelIO, type ModelInfo } from '../models/index.js';
 import { classifyImage, checkLabelFlags, loadExportedClassifier, readLabels, type ClassifyResult, type ImageClassifier, type LabelFlags } from './index.js';
 
 export type LabelRequest = LabelFlags & {
@@ -17,8 +18,6 @@ export type LabelRequest = LabelFlags & {
   topK?: number;
   /** For non-export models: how to fit the image (label_image.py resized the whole image). */
   crop?: PreprocessSpec['crop'];
-  /** Loads a non-export classifier (the model store's loader), so this module stays free of it. */
-  loadPlainClassifier: (dir: string, spec: PreprocessSpec, labels: string[]) => Promise<ImageClassifier>;
 };
 
 /** Classifies one image; throws INPUT_MISMATCH when flags contradict the model. */
@@ -32,13 +31,14 @@ export async function labelImage(request: LabelRequest): Promise<ClassifyResult 
     classifier = exported;
   } else {
     if (!request.labels) throw new CoreError('INVALID_ARGUMENT', `${dir} is not a Retrain Studio export: pass --labels (one label per line) for its classes.`);
-    const json = await readModelJson(dir);
-    const declared = declaredInput(json.modelTopology);
-    const height = request.inputHeight ?? declared?.[1];
-    const width = request.inputWidth ?? declared?.[2];
+    const model = await inspectModelDir(dir);
+    const io = modelIO(model);
+    const [, declaredHeight, declaredWidth] = io.inputShape;
+    const height = request.inputHeight ?? declaredHeight;
+    const width = request.inputWidth ?? declaredWidth;
     if (!height || !width) throw new CoreError('INVALID_ARGUMENT', `The input size of ${dir} is not declared: pass --input_height and --input_width.`);
-    if (declared && ((declared[1] && declared[1] !== height) || (declared[2] && declared[2] !== width))) {
-      throw new CoreError('INPUT_MISMATCH', `--input_height/--input_width ${height}×${width} contradict the model's input ${JSON.stringify(declared)}: use --input_height=${declared[1]} --input_width=${declared[2]}.`);
+    if ((declaredHeight && declaredHeight !== height) || (declaredWidth && declaredWidth !== width)) {
+      throw new CoreError('INPUT_MISMATCH', `--input_height/--input_width ${height}×${width} contradict the model's input ${JSON.stringify(io.inputShape)}: use --input_height=${declaredHeight} --input_width=${declaredWidth}.`);
     }
     const spec: PreprocessSpec = {
       heightPx: height,
@@ -47,7 +47,11 @@ export async function labelImage(request: LabelRequest): Promise<ClassifyResult 
       // label_image.py's defaults: mean 0, std 255 → [0, 1].
       normalization: { kind: 'meanStd', mean: request.inputMean ?? 0, std: request.inputStd ?? 255 },
     };
-    classifier = await request.loadPlainClassifier(dir, spec, await readLabels(request.labels));
+    const labels = await readLabels(request.labels);
+    const info: ModelInfo = { id: `file:${dir}`, name: path.basename(dir), origin: 'imported', format: model.format, dir, spec, ...io, bottleneckNode: io.outputNode, featureSize: labels.length, labels };
+    // The models concern knows logits from probabilities (softmax applied when needed).
+    const loaded = await loadClassifier(info);
+    classifier = { spec, labels, engine: `tfjs-${tf.getBackend()}`, predict: loaded.predict, dispose: loaded.dispose };
   }
   try {
     const result = await classifyImage(classifier, request.image, request.topK ?? 5);
@@ -55,17 +59,4 @@ export async function labelImage(request: LabelRequest): Promise<ClassifyResult 
   } finally {
     classifier.dispose();
   }
-}
-
-/** `[null, h, w, c]` of a layers model's first input, when model.json declares it. */
-function declaredInput(topology: unknown): (number | null)[] | undefined {
-  const config = (topology as { model_config?: { config?: unknown } })?.model_config?.config as
-    | { layers?: Array<{ class_name?: string; config?: { batch_input_shape?: (number | null)[] } }>; batch_input_shape?: (number | null)[] }
-    | undefined;
-  const layers = config?.layers ?? [];
-  for (const layer of layers) {
-    const shape = layer.config?.batch_input_shape;
-    if (shape?.length === 4) return shape;
-  }
-  return undefined;
 }

@@ -26,3 +26,4 @@ export { describeGraph, type GraphEdge, type GraphGroup, type GraphNode, type Mo
 export { parseTopology, type ModelTopology, type Shape, type TopologyNode } from './topology.js';
 export { weightByteLength } from './weights.js';
 export { loadThreadedFeatureExtractor } from './extractor-thread.js';
+export { inspectModelDir, modelIO } from './inspect.js';
