@@ -24,9 +24,7 @@ import { classifyImage, loadExportedClassifier, readLabels, type ImageClassifier
 import { createOnnxFeatureExtractor, exportOnnxClassifier } from '../core/onnx/index.js';
 import { loadLayersModelFromDir, writeAtomic } from '../core/tf/file-io.js';
 import type {
-  ApiClient,
   CoreApi,
-  CoreEvents,
   DatasetSummary,
   EngineStatus,
   EventName,
@@ -616,5 +614,3 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   return service;
 }
 
-/** The event names a client may subscribe to (re-exported for adapters). */
-export type { CoreEvents, ApiClient };

@@ -142,11 +142,11 @@ async function retrain(argv: string[], out: Output): Promise<number> {
     ...(typeof flags.summaries_dir === 'string' ? { runsDir: path.resolve(flags.summaries_dir) } : {}),
     ...(typeof flags.bottleneck_dir === 'string' ? { cacheDir: path.resolve(flags.bottleneck_dir) } : {}),
   });
+  let runId: string | undefined;
   const abort = (): void => {
     out.line('\nCancelling…');
     if (runId) void service.cancelTraining({ runId }).catch(() => {});
   };
-  let runId: string | undefined;
   process.once('SIGINT', abort);
   try {
     out.line((await service.getEngine({})).summary);

@@ -10,7 +10,7 @@ import { makeColourDataset, tempDir } from '../helpers/fixtures.js';
 import { makeGraphModel } from '../core/models/fixtures.js';
 import { createService, type Service } from '../../src-main/api/service.js';
 import type { RunSummary } from '../../src-main/api/contract.js';
-import { classifyImage, loadExportedClassifier } from '../../src-main/core/classify/index.js';
+import { expectExportMatchesApp } from '../helpers/export-parity.js';
 
 describe('graph-model backbone', () => {
   let service: Service;
@@ -42,18 +42,7 @@ describe('graph-model backbone', () => {
     expect(metadata).toMatchObject({ inputName: 'images', graphBackbone: { dir: 'backbone', node: 'net/conv/Relu', head: 'head' }, outputName: 'final_result' });
     expect(exported.tfjsSnippet).toContain("backbone.execute(x, 'net/conv/Relu')");
 
-    const fresh = await loadExportedClassifier(exported.dir);
-    try {
-      for (const file of ['red/red_1.png', 'green/green_2.jpg', 'blue/blue_3.png']) {
-        const image = path.join(photos, file);
-        const inApp = await service.classify({ runId: run.id, image: { path: image }, topK: 3 });
-        const fromExport = await classifyImage(fresh, image, 3);
-        expect(fromExport.predictions.map((p) => p.label)).toEqual(inApp.predictions.map((p) => p.label));
-        inApp.predictions.forEach((p, i) => expect(Math.abs(p.probability - fromExport.predictions[i].probability)).toBeLessThan(1e-5));
-      }
-    } finally {
-      fresh.dispose();
-    }
+    await expectExportMatchesApp(service, run.id, exported.dir, ['red/red_1.png', 'green/green_2.jpg', 'blue/blue_3.png'].map((f) => path.join(photos, f)));
     const graph = await service.describeModel({ runId: run.id });
     expect(graph.format).toBe('graph');
     expect(graph.nodes.map((n) => n.name)).toContain('net/conv/Relu');

@@ -9,7 +9,7 @@ import { hasShared, sharedPath, useWasm } from '../helpers/tf.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { createService, type Service } from '../../src-main/api/service.js';
 import type { RunSummary } from '../../src-main/api/contract.js';
-import { classifyImage, loadExportedClassifier } from '../../src-main/core/classify/index.js';
+import { expectExportMatchesApp } from '../helpers/export-parity.js';
 
 if (!hasShared) console.warn('real-models.test: ../shared is absent — real MobileNetV2/flowers checks skipped.');
 
@@ -45,20 +45,8 @@ describe.skipIf(!hasShared)('real MobileNetV2 0.35 on flower_photos_small', () =
     expect(run.testAccuracy).toBeGreaterThanOrEqual(0.7);
 
     const exported = await service.exportRun({ runId: run.id });
-    const fresh = await loadExportedClassifier(exported.dir);
-    try {
-      const photos = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'].map((c) => detail.evaluation!.misclassified.find((m) => m.trueLabel === c)?.path ?? path.join(flowers, c));
-      const files = (await service.listDatasetImages({ datasetId: dataset.id, split: 'test', limit: 6 })).images.map((i) => i.path).concat(photos.filter((p) => p.endsWith('.jpg')));
-      let maxDiff = 0;
-      for (const file of files) {
-        const inApp = await service.classify({ runId: run.id, image: { path: file }, topK: 5 });
-        const fromExport = await classifyImage(fresh, file, 5);
-        expect(fromExport.predictions.map((p) => p.label)).toEqual(inApp.predictions.map((p) => p.label));
-        inApp.predictions.forEach((p, i) => (maxDiff = Math.max(maxDiff, Math.abs(p.probability - fromExport.predictions[i].probability))));
-      }
-      expect(maxDiff).toBeLessThan(1e-5);
-    } finally {
-      fresh.dispose();
-    }
+    const photos = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'].map((c) => detail.evaluation!.misclassified.find((m) => m.trueLabel === c)?.path ?? path.join(flowers, c));
+    const files = (await service.listDatasetImages({ datasetId: dataset.id, split: 'test', limit: 6 })).images.map((i) => i.path).concat(photos.filter((p) => p.endsWith('.jpg')));
+    await expectExportMatchesApp(service, run.id, exported.dir, files, 5);
   });
 });

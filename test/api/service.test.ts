@@ -5,7 +5,7 @@ import { useWasm } from '../helpers/tf.js';
 import { makeColourDataset, makeTinyBackbone, tempDir } from '../helpers/fixtures.js';
 import { createService, type Service } from '../../src-main/api/service.js';
 import type { RunSummary } from '../../src-main/api/contract.js';
-import { loadExportedClassifier, classifyImage } from '../../src-main/core/classify/index.js';
+import { expectExportMatchesApp } from '../helpers/export-parity.js';
 import { readTensorBoardScalars } from '../../src-main/core/runs/index.js';
 
 /** Resolves with the run's final summary. */
@@ -92,20 +92,12 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     expect(exported.labelCommand).toContain('--input_height=16');
     const metadata = JSON.parse(await readFile(path.join(exported.dir, 'metadata.json'), 'utf8'));
     expect(metadata).toMatchObject({ inputName: 'input_image', inputShape: [null, 16, 16, 3], outputName: 'final_result', classes: ['blue', 'green', 'red'], normalization: { kind: 'range', min: -1, max: 1 } });
-    const fresh = await loadExportedClassifier(exported.dir);
-    try {
-      for (const file of ['blue/blue_0.jpg', 'green/green_3.png', 'red/red_5.png']) {
-        const image = path.join(moved, file);
-        const inApp = await service.classify({ runId: run.id, image: { path: image }, topK: 3 });
-        const fromExport = await classifyImage(fresh, image, 3);
-        expect(inApp.predictions.map((p) => p.label)).toEqual(fromExport.predictions.map((p) => p.label));
-        inApp.predictions.forEach((p, i) => expect(Math.abs(p.probability - fromExport.predictions[i].probability)).toBeLessThan(1e-5));
-        expect(inApp.predictions[0].label).toBe(file.split('/')[0]);
-        expect(inApp.durationMs).toBeGreaterThan(0);
-      }
-    } finally {
-      fresh.dispose();
-    }
+    const files = ['blue/blue_0.jpg', 'green/green_3.png', 'red/red_5.png'];
+    const inApp = await expectExportMatchesApp(service, run.id, exported.dir, files.map((f) => path.join(moved, f)));
+    inApp.forEach((result, i) => {
+      expect(result.predictions[0].label).toBe(files[i].split('/')[0]);
+      expect(result.durationMs).toBeGreaterThan(0);
+    });
 
     // The ONNX export agrees with TF.js.
     const withOnnx = await service.exportRun({ runId: run.id, onnx: true });
