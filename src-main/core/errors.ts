@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'BUSY',
   'CANCELLED',
   'PAYLOAD_TOO_LARGE',
+  'TOO_LARGE',
   'UNAUTHORIZED',
   'INTERNAL',
 ] as const;

@@ -19,6 +19,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CANCELLED: 409,
   BUSY: 409,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_LARGE: 413,
   // Expected failures about the user's files: the request was fine, its content was not.
   DATASET_EMPTY: 422,
   DATASET_INVALID: 422,
