@@ -2,6 +2,7 @@
  * What adapters (Electron IPC, HTTP server, CLI) get from `createService`: the contract
  * plus event subscription and the few host-side hooks that never cross to a renderer.
  */
+import type { AccessPolicy } from '../core/access/index.js';
 import type { ApiClient } from './contract.js';
 
 export type Logger = {
@@ -26,17 +27,11 @@ export type ServiceOptions = {
 
 export type Service = ApiClient & {
   /**
-   * Resolves a file a client wants to display (thumbnail, classify by path). Allowed only
-   * inside an opened dataset folder, a model folder or an export the app wrote; anything
-   * else throws CoreError('PATH_NOT_ALLOWED'). Symlinks are resolved before the check.
+   * The folders clients may read and write: opened datasets, model folders, exports, and
+   * folders the user chose on the host (dialog, drop, CLI flag) through `access.grant`.
    */
-  resolveReadablePath(file: string): Promise<string>;
+  access: AccessPolicy;
   /** A JPEG thumbnail of an allowed image (cached in memory). */
   thumbnail(file: string, sizePx: number): Promise<Buffer>;
-  /**
-   * Marks a folder the user chose on the host (dialog, CLI flag) as readable, and with
-   * `write` also as an export destination. Default `read`.
-   */
-  grantPath(dir: string, access?: 'read' | 'write'): void;
   close(): Promise<void>;
 };

@@ -5,11 +5,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../core/errors.js';
+import { createAccessPolicy } from '../core/access/index.js';
 import { APP_VERSION } from '../core/paths.js';
 import { describeEngine, selectEngine, type EngineInfo } from '../core/engine/index.js';
 import { scanDataset, type Dataset } from '../core/dataset/index.js';
@@ -83,9 +83,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const cache = createBottleneckCache({ dir: dirs.cache });
   const runs = createRunStore(dirs.runs);
   const datasets = new Map<string, Dataset>();
-  const allowedRoots = new Set<string>([dirs.models, dirs.exports, dirs.uploads]);
   // Exports write files: only the app's exports folder and folders the user chose in a host dialog.
-  const writableRoots = new Set<string>([dirs.exports]);
+  const access = createAccessPolicy({ read: [dirs.models, dirs.uploads], write: [dirs.exports] });
   const active = new Map<string, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -182,32 +181,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     featureEngine: settings.featureEngine,
     summary: `${describeEngine(engine)} Bottlenecks: ${featureEngineNote}.`,
   });
-
-  // ── paths a client may read ──
-  const isInside = (file: string, root: string): boolean => {
-    const relative = path.relative(root, file);
-    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-  };
-  const resolveReadablePath = async (file: string): Promise<string> => {
-    if (typeof file !== 'string' || file.includes('\0') || !path.isAbsolute(file)) {
-      throw new CoreError('PATH_NOT_ALLOWED', 'Only absolute paths inside an opened dataset or model folder can be read.');
-    }
-    let real: string;
-    try {
-      real = await realpath(file);
-    } catch {
-      throw new CoreError('NOT_FOUND', `${file} does not exist.`);
-    }
-    for (const root of allowedRoots) {
-      if (isInside(real, root)) return real;
-    }
-    throw new CoreError('PATH_NOT_ALLOWED', `${file} is outside the opened dataset and model folders.`);
-  };
-  const grant = async (dir: string, access: 'read' | 'write' = 'read'): Promise<void> => {
-    const real = await realpath(dir).catch(() => path.resolve(dir));
-    allowedRoots.add(real);
-    if (access === 'write') writableRoots.add(real);
-  };
 
   const thumbnails = new Map<string, Promise<Buffer>>();
 
@@ -308,8 +281,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (record.status !== 'completed') throw new CoreError('INVALID_ARGUMENT', `Run ${runId} is ${record.status}; only completed runs can be exported.`);
     let dir = exportDirFor(runId);
     if (target) {
-      const parent = path.dirname(path.resolve(target));
-      if (![...writableRoots].some((root) => isInside(path.resolve(target), root) || isInside(parent, root))) {
+      if (!(await access.mayWrite(target))) {
         throw new CoreError('PATH_NOT_ALLOWED', `Export to ${target} is not allowed: choose the folder with the dialog, or omit the path to export to ${dirs.exports}.`);
       }
       dir = path.resolve(target);
@@ -318,7 +290,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const head = await loadLayersModelFromDir(path.join(await runs.runDir(runId), 'model'));
     try {
       const result = await exportClassifier({ backbone: extractor.layersModel, head, info: record.model, classes: record.classes, dir, runId, appVersion: APP_VERSION });
-      await grant(dir);
+      access.grant(dir);
       let onnxResult: Awaited<ReturnType<CoreApi['exportRun']>>['onnx'];
       if (onnx) {
         onnxResult = extractor.layersModel
@@ -422,7 +394,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pickFolder: async ({ purpose }) => {
       if (!options.pickFolder) return null;
       const dir = await options.pickFolder(purpose);
-      if (dir) await grant(dir, purpose === 'export' ? 'write' : 'read');
+      if (dir) access.grant(dir, purpose === 'export' ? 'write' : 'read');
       return dir;
     },
     openDataset: async ({ path: root, validationPercent, testPercent }) => {
@@ -437,7 +409,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       });
       const id = datasetId(real);
       datasets.set(id, dataset);
-      allowedRoots.add(real);
+      access.grant(real);
       return datasetSummary(id, dataset);
     },
     listDatasetImages: async ({ datasetId: id, className, split, offset = 0, limit = 100 }) => {
@@ -480,7 +452,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     importModel: async ({ path: dir, name, bottleneckNode, labelsPath, spec }) => {
       const info = await models.importModel(path.resolve(dir), { name, bottleneckNode, labelsFile: labelsPath, spec });
-      await grant(info.dir);
+      access.grant(info.dir);
       return modelSummary(info);
     },
     setBottleneckNode: async ({ modelId, node }) => modelSummary(await models.setBottleneckNode(modelId, node)),
@@ -561,7 +533,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         });
         source = info.name;
       }
-      const input = 'path' in image ? await resolveReadablePath(image.path) : Buffer.from(image.dataBase64, 'base64');
+      const input = 'path' in image ? await access.resolveReadable(image.path) : Buffer.from(image.dataBase64, 'base64');
       const name = 'path' in image ? image.path : image.name;
       const result = await classifyImage(classifier, input, topK, name);
       return { source, ...result };
@@ -581,9 +553,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       events.on(event, listener as (payload: unknown) => void);
       return () => events.off(event, listener as (payload: unknown) => void);
     },
-    resolveReadablePath,
+    access,
     thumbnail: async (file, sizePx) => {
-      const real = await resolveReadablePath(file);
+      const real = await access.resolveReadable(file);
       const key = `${real}|${sizePx}`;
       let pending = thumbnails.get(key);
       if (!pending) {
@@ -593,17 +565,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         if (thumbnails.size > 2000) thumbnails.delete(thumbnails.keys().next().value as string);
       }
       return pending;
-    },
-    grantPath: (dir, access = 'read') => {
-      // The real path, so that a folder chosen through a symlink matches resolveReadablePath.
-      let real = path.resolve(dir);
-      try {
-        real = realpathSync(real);
-      } catch {
-        // Not created yet (e.g. an export target): its resolved path is what will exist.
-      }
-      allowedRoots.add(real);
-      if (access === 'write') writableRoots.add(real);
     },
     close: async () => {
       for (const controller of active.values()) controller.abort();

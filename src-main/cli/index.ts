@@ -219,7 +219,7 @@ async function retrain(argv: string[], out: Output): Promise<number> {
     }
     const p = run.phases;
     out.line(`Times: model load ${p.modelLoadMs ?? 0} ms, bottlenecks ${p.bottlenecksMs ?? 0} ms (${p.bottlenecksComputed ?? 0} computed, ${p.bottlenecksFromCache ?? 0} from cache, ${run.featureEngine}), training ${p.trainingMs ?? 0} ms, evaluation ${p.evaluationMs ?? 0} ms.`);
-    if (typeof flags.output_graph === 'string') service.grantPath(path.dirname(path.resolve(flags.output_graph)), 'write');
+    if (typeof flags.output_graph === 'string') service.access.grant(path.dirname(path.resolve(flags.output_graph)), 'write');
     const exported = await service.exportRun({
       runId: run.id,
       ...(typeof flags.output_graph === 'string' ? { path: flags.output_graph } : {}),

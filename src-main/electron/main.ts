@@ -168,7 +168,7 @@ async function pickFromMenu(purpose: 'dataset' | 'model', event: 'menu.openDatas
   try {
     const dir = await chooseFolder(purpose);
     if (!dir || !service) return;
-    service.grantPath(dir);
+    service.access.grant(dir);
     send({ event, payload: { path: dir } });
   } catch (error) {
     logger.error(`${event}: ${String(error)}`);

@@ -4,7 +4,7 @@
  *
  * - `app://retrain-studio/<asset>`: the built renderer (`dist/renderer`), with the CSP.
  * - `rs-image://local/<encodeURIComponent(path)>[?thumb=<px>]`: a local image, served only
- *   when `service.resolveReadablePath` allows it (inside an opened dataset, model or export).
+ *   when `service.access` allows it (inside an opened dataset, model or export).
  *
  * The path checks are pure functions, tested without Electron.
  */
@@ -168,7 +168,7 @@ export function createAppProtocolHandler(options: { rendererDir: string }): (req
  * rendition for formats Chromium cannot show (TIFF).
  */
 export function createImageProtocolHandler(options: {
-  service: Pick<Service, 'resolveReadablePath' | 'thumbnail'>;
+  service: Pick<Service, 'access' | 'thumbnail'>;
   logger?: Logger;
   platform?: NodeJS.Platform;
 }): (request: Request) => Promise<Response> {
@@ -179,7 +179,7 @@ export function createImageProtocolHandler(options: {
     if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'Method not allowed');
     try {
       const { file, thumbnailPx } = parseImageUrl(request.url, options.platform);
-      const real = await service.resolveReadablePath(file);
+      const real = await service.access.resolveReadable(file);
       if (thumbnailPx !== undefined) return bytesResponse(await service.thumbnail(real, thumbnailPx), 'image/jpeg', cors);
       let bytes: Buffer;
       try {

@@ -295,7 +295,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const handleFile = async (req: http.IncomingMessage, res: http.ServerResponse, kind: 'image' | 'thumbnail', query: URLSearchParams, headers: Record<string, string>) => {
     try {
       const requested = checkRequestedPath(query.get('path'));
-      const file = await service.resolveReadablePath(requested);
+      const file = await service.access.resolveReadable(requested);
       const imageHeaders = { ...headers, 'Cache-Control': 'private, max-age=300' };
       if (kind === 'thumbnail') {
         const sizeText = query.get('size');

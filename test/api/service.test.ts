@@ -141,14 +141,14 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     await expect(service.exportRun({ runId: done.id, path: path.join(`${datasetRoot}-moved`, 'model') })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     await expect(service.exportRun({ runId: done.id, path: '/etc/retrain' })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     const chosen = await tempDir('chosen');
-    service.grantPath(chosen, 'write');
+    service.access.grant(chosen, 'write');
     expect((await service.exportRun({ runId: done.id, path: path.join(chosen, 'flowers') })).dir).toBe(path.join(chosen, 'flowers'));
   });
 
   it('refuses to read files outside opened folders', async () => {
-    await expect(service.resolveReadablePath('/etc/passwd')).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.access.resolveReadable('/etc/passwd')).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     await expect(service.classify({ modelId: 'nope', image: { path: '/etc/hostname' } })).rejects.toHaveProperty('code');
-    await expect(service.resolveReadablePath(`${datasetRoot}-moved/../../../etc/passwd`)).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.access.resolveReadable(`${datasetRoot}-moved/../../../etc/passwd`)).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
   });
 
   it('rejects a dataset folder without classes with a readable error', async () => {

@@ -3,8 +3,6 @@
  * The method table is typed `CoreApi`, so a method added to the contract and missing here
  * is a compile error. Calls are recorded; any method can be overridden per test.
  */
-import { realpath } from 'node:fs/promises';
-import path from 'node:path';
 import sharp from 'sharp';
 import {
   CoreError,
@@ -16,6 +14,7 @@ import {
   type ModelSummary,
 } from '../../src-main/api/contract.js';
 import type { Service } from '../../src-main/api/service-types.js';
+import { createAccessPolicy } from '../../src-main/core/access/index.js';
 
 export type FakeService = Service & {
   /** Every contract call, in order, with the request the service received. */
@@ -25,7 +24,6 @@ export type FakeService = Service & {
   /** Number of live event subscriptions. */
   listenerCount(): number;
   closed: boolean;
-  granted: string[];
 };
 
 export const FAKE_ENGINE: EngineStatus = {
@@ -56,13 +54,12 @@ const MODEL: ModelSummary = {
 const notFound = (what: string) => Promise.reject(new CoreError('NOT_FOUND', `${what} does not exist in the fake service.`));
 
 /**
- * A fake service. `allowedRoots` are the folders `resolveReadablePath` accepts (compared
+ * A fake service. `allowedRoots` are the folders its real access policy lets clients read (compared
  * after realpath, like the real service); `overrides` replace contract methods.
  */
 export function createFakeService(options: { allowedRoots?: string[]; overrides?: Partial<CoreApi> } = {}): FakeService {
   const calls: FakeService['calls'] = [];
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
-  const granted = [...(options.allowedRoots ?? [])];
 
   const base: CoreApi = {
     getEngine: async () => FAKE_ENGINE,
@@ -114,26 +111,12 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     ]),
   ) as CoreApi;
 
-  const resolveReadablePath = async (file: string): Promise<string> => {
-    if (!path.isAbsolute(file) || file.includes('\0')) throw new CoreError('PATH_NOT_ALLOWED', 'absolute paths only');
-    let real: string;
-    try {
-      real = await realpath(file);
-    } catch {
-      throw new CoreError('NOT_FOUND', `${file} does not exist.`);
-    }
-    for (const root of granted) {
-      const realRoot = await realpath(root).catch(() => root);
-      const relative = path.relative(realRoot, real);
-      if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return real;
-    }
-    throw new CoreError('PATH_NOT_ALLOWED', `${file} is outside the opened folders.`);
-  };
+  // The real policy, so that tests of the hosts' 403s test the rules the app enforces.
+  const access = createAccessPolicy({ read: options.allowedRoots ?? [] });
 
   const service: FakeService = {
     ...recorded,
     calls,
-    granted,
     closed: false,
     on(event, listener) {
       let set = listeners.get(event);
@@ -146,13 +129,10 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
       for (const listener of listeners.get(event) ?? []) listener(payload);
     },
     listenerCount: () => [...listeners.values()].reduce((n, set) => n + set.size, 0),
-    resolveReadablePath,
+    access,
     async thumbnail(file, sizePx) {
-      const real = await resolveReadablePath(file);
+      const real = await access.resolveReadable(file);
       return sharp(real).resize(sizePx, sizePx, { fit: 'cover' }).jpeg().toBuffer();
-    },
-    grantPath(dir) {
-      granted.push(path.resolve(dir));
     },
     async close() {
       service.closed = true;

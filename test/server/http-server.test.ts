@@ -126,7 +126,7 @@ describe('createServer on loopback without a token', () => {
   });
 
   it('answers unknown methods, including prototype names, with 404', async () => {
-    for (const name of ['noSuchMethod', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'on', 'resolveReadablePath', 'close']) {
+    for (const name of ['noSuchMethod', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'on', 'access', 'thumbnail', 'close']) {
       const res = await callApi(server.url, name, {});
       expect(res.status, name).toBe(404);
       expect(res.json().error.code).toBe('NOT_FOUND');
