@@ -226,7 +226,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     name: record.name,
     createdAt: record.createdAt,
     // A run left `running` by a process that is gone was interrupted.
-    status: record.status === 'running' && !active.has(record.id) ? 'failed' : record.status,
+    status: record.status === 'running' && !record.live ? 'failed' : record.status,
     datasetRoot: record.datasetRoot,
     modelId: record.modelId,
     config: record.config,
@@ -237,7 +237,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     phases: record.phases,
     ...(record.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
     ...(record.testAccuracy !== undefined ? { testAccuracy: record.testAccuracy } : {}),
-    ...(record.error ? { error: record.error } : record.status === 'running' && !active.has(record.id) ? { error: 'Interrupted: the app stopped during this run.' } : {}),
+    ...(record.error ? { error: record.error } : record.status === 'running' && !record.live ? { error: 'Interrupted: the process running it stopped.' } : {}),
     ...(record.sweepId ? { sweepId: record.sweepId } : {}),
   });
 
@@ -366,7 +366,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       } finally {
         active.delete(record.id);
         emit('run.phase', { runId: record.id, phase: 'done', message: '' });
-        emit('run.finished', runSummary(await runs.get(record.id)));
+        // The run folder may be gone (deleted from another process): a queue that rejects would stop every later run.
+        const finished = await runs.get(record.id).catch(() => null);
+        if (finished) emit('run.finished', runSummary(finished));
       }
     });
     return record.id;
@@ -569,6 +571,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     close: async () => {
       for (const controller of active.values()) controller.abort();
       await queue.catch(() => {});
+      await runs.close();
       dropLoaded();
     },
   };

@@ -15,10 +15,9 @@ import type { ModelInfo } from '../models/types.js';
 import type { TrainingConfig, MetricPoint } from '../training/index.js';
 import type { EvaluationSummary } from '../evaluation/index.js';
 import type { PhaseTimes, RunStatus } from './types.js';
+import { acquireLease, readLease, type HeldLease } from './lease.js';
 
 export type { PhaseTimes, RunStatus } from './types.js';
-
-
 
 export type RunConfigRecord = {
   id: string;
@@ -47,14 +46,21 @@ export type RunSummaryRecord = {
   finishedAt?: string;
 };
 
-export type RunRecord = RunConfigRecord & Omit<RunSummaryRecord, 'evaluation'>;
+/**
+ * A run as listed. `live` is true while some process (this one or another sharing the data
+ * folder) holds the run's lease; a `running` run that is not live was interrupted.
+ */
+export type RunRecord = RunConfigRecord & Omit<RunSummaryRecord, 'evaluation'> & { live: boolean };
 export type RunRecordDetail = RunRecord & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 
 export interface RunStore {
   readonly dir: string;
-  /** Creates the run folder with config.json and a `running` summary. */
+  /**
+   * Creates the run folder with config.json and a `running` summary, and takes the run's
+   * lease for this process until a final summary (not `running`) is written.
+   */
   create(record: Omit<RunConfigRecord, 'id' | 'createdAt'>, initial: Omit<RunSummaryRecord, 'status'>): Promise<RunConfigRecord>;
   appendMetric(id: string, point: MetricPoint): Promise<void>;
   writeSummary(id: string, summary: RunSummaryRecord): Promise<void>;
@@ -64,7 +70,10 @@ export interface RunStore {
   list(): Promise<RunRecord[]>;
   get(id: string): Promise<RunRecordDetail>;
   rename(id: string, name: string): Promise<RunRecord>;
+  /** Deletes a run. @throws CoreError BUSY while the run is live (in any process). */
   remove(id: string): Promise<void>;
+  /** Releases every lease this store holds (the process is closing). */
+  close(): Promise<void>;
 }
 
 /** A run store rooted at `dir` (created on first write). */
@@ -84,6 +93,10 @@ export function createRunStore(dir: string): RunStore {
   };
   const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(file, 'utf8')) as T;
 
+  const leases = new Map<string, HeldLease>();
+  const isLive = async (id: string, status: RunStatus): Promise<boolean> =>
+    leases.has(id) || (status === 'running' && (await readLease(folder(id))).state === 'live');
+
   const readRecord = async (id: string): Promise<RunRecord & { evaluation?: EvaluationSummary }> => {
     const runFolder = await existing(id);
     const config = await readJson<RunConfigRecord>(path.join(runFolder, 'config.json'));
@@ -93,7 +106,7 @@ export function createRunStore(dir: string): RunStore {
     } catch {
       summary = { status: 'failed', backend: '', featureEngine: '', device: '', phases: {}, error: 'summary.json is missing or unreadable' };
     }
-    return { ...config, ...summary };
+    return { ...config, ...summary, live: await isLive(id, summary.status) };
   };
 
   return {
@@ -109,13 +122,21 @@ export function createRunStore(dir: string): RunStore {
       await writeAtomic(path.join(runFolder, 'config.json'), JSON.stringify(full, null, 2));
       await writeAtomic(path.join(runFolder, 'summary.json'), JSON.stringify({ ...initial, status: 'running' }, null, 2));
       await writeAtomic(path.join(runFolder, 'metrics.jsonl'), '');
+      leases.set(id, await acquireLease(runFolder));
       return full;
     },
     async appendMetric(id, point) {
       await appendFile(path.join(folder(id), 'metrics.jsonl'), `${JSON.stringify(point)}\n`);
     },
     async writeSummary(id, summary) {
-      await writeAtomic(path.join(folder(id), 'summary.json'), JSON.stringify(summary, null, 2));
+      try {
+        await writeAtomic(path.join(folder(id), 'summary.json'), JSON.stringify(summary, null, 2));
+      } finally {
+        if (summary.status !== 'running') {
+          await leases.get(id)?.release();
+          leases.delete(id);
+        }
+      }
     },
     runDir: existing,
     async list() {
@@ -159,7 +180,17 @@ export function createRunStore(dir: string): RunStore {
       return record;
     },
     async remove(id) {
-      await rm(await existing(id), { recursive: true, force: true });
+      const runFolder = await existing(id);
+      const lease = await readLease(runFolder);
+      if (leases.has(id) || lease.state === 'live') {
+        const owner = lease.lease ? ` (process ${lease.lease.pid} on ${lease.lease.host})` : '';
+        throw new CoreError('BUSY', `Run ${id} is still running${owner}: cancel it or wait for it to finish before deleting it.`);
+      }
+      await rm(runFolder, { recursive: true, force: true });
+    },
+    async close() {
+      await Promise.all([...leases.values()].map((lease) => lease.release()));
+      leases.clear();
     },
   };
 }

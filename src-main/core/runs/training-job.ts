@@ -72,7 +72,12 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
   const summary: RunSummaryRecord = { status: 'running', backend: options.engine.backend, featureEngine: '', device: options.engine.device, phases };
   const phase = (name: TrainingPhase, message: string): void => options.onPhase?.(name, message);
   // Appends are chained so metrics.jsonl keeps step order, and awaited before the summary.
+  // A failed append (run folder deleted, disk full) stops training and fails the run with
+  // the reason; it is caught here, so it never becomes an unhandled rejection.
   let metricWrites: Promise<void> = Promise.resolve();
+  let metricWriteError: Error | undefined;
+  const writeFailed = new AbortController();
+  const trainingSignal = signal ? AbortSignal.any([signal, writeFailed.signal]) : writeFailed.signal;
   const timed = async <T>(key: keyof PhaseTimes, work: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     try {
@@ -146,15 +151,21 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         train: pack(bySplit.train, featureSize),
         validation: pack(bySplit.validation, featureSize),
         distortedFeatures,
-        signal,
+        signal: trainingSignal,
         onStep: options.onStep,
         onMetrics: (point) => {
-          metricWrites = metricWrites.then(() => runs.appendMetric(record.id, point));
+          metricWrites = metricWrites
+            .then(() => (metricWriteError ? undefined : runs.appendMetric(record.id, point)))
+            .catch((error: unknown) => {
+              metricWriteError ??= error instanceof Error ? error : new Error(String(error));
+              writeFailed.abort();
+            });
           options.onMetrics?.(point);
         },
       }),
     );
     await metricWrites;
+    if (metricWriteError) throw metricWriteError;
 
     try {
       phase('evaluating', `Testing on ${bySplit.test.length} images`);
@@ -183,12 +194,16 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
       trained.head.dispose();
     }
     return summary;
-  } catch (error) {
+  } catch (caught) {
+    await metricWrites;
+    const error = metricWriteError
+      ? new CoreError('INTERNAL', `Could not record the run's metrics (${metricWriteError.message}); the run was stopped.`)
+      : caught;
     summary.status = error instanceof CoreError && error.code === 'CANCELLED' ? 'cancelled' : 'failed';
     summary.error = error instanceof Error ? error.message : String(error);
     throw error;
   } finally {
-    await metricWrites.catch(() => {});
+    await metricWrites;
     summary.durationMs = Date.now() - started;
     summary.finishedAt = new Date().toISOString();
     await runs.writeSummary(record.id, summary);

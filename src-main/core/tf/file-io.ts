@@ -2,6 +2,7 @@
  * TF.js model I/O on the local file system. Pure tfjs has no `file://` handler (that
  * comes with tfjs-node, which is optional), so models are read and written here.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -129,7 +130,8 @@ export function fileSaveHandler(dir: string, extraJson: Partial<ModelJson> = {})
 
 /** Writes a file via a temp name + rename so readers never see a partial file. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  // pid + random: two writers (processes, or two writes in one millisecond) never share a temp file.
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, file);
 }

@@ -31,6 +31,7 @@ describe('run store', () => {
     const second = await store.create({ ...base, name: 'second' }, { backend: 'wasm', featureEngine: '', device: 'cpu', phases: {} });
     expect((await store.list()).map((r) => r.id).sort()).toEqual([run.id, second.id].sort());
     expect((await store.rename(run.id, 'renamed')).name).toBe('renamed');
+    await store.writeSummary(second.id, { status: 'cancelled', backend: 'wasm', featureEngine: '', device: 'cpu', phases: {} });
     await store.remove(second.id);
     expect((await store.list()).map((r) => r.name)).toEqual(['renamed']);
   });
