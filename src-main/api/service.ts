@@ -17,6 +17,7 @@ import { decodeImage, describeNormalization, makeThumbnail } from '../core/image
 import { createModelStore, describeGraph, loadClassifier, loadFeatureExtractor, loadThreadedFeatureExtractor, type ModelStore } from '../core/models/index.js';
 import type { FeatureExtractor, ModelInfo } from '../core/models/types.js';
 import { createBottleneckCache } from '../core/bottlenecks/index.js';
+import { modelFingerprint } from '../core/models/fingerprint.js';
 import { HYPERPARAMETERS, PRESETS, resolveConfig, type TrainingConfig } from '../core/training/index.js';
 import { createRunStore, runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord } from '../core/runs/index.js';
 import { exportClassifier, labelCommand, tfjsSnippet } from '../core/export/index.js';
@@ -117,11 +118,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 
   /** TF.js on this thread: the layers model for export and ONNX conversion, and labelling one image. */
-  const tfjsExtractor = (info: ModelInfo): Promise<FeatureExtractor> =>
-    remember(extractors, `tfjs|${info.id}|${info.bottleneckNode}`, () => loadFeatureExtractor(info));
+  // Keys include the model files' fingerprint: a model changed in place is loaded again.
+  const tfjsExtractor = async (info: ModelInfo): Promise<FeatureExtractor> =>
+    remember(extractors, `tfjs|${info.id}|${info.bottleneckNode}|${await modelFingerprint(info.dir)}`, () => loadFeatureExtractor(info));
   /** TF.js in a worker thread: bottlenecks for a whole dataset without stalling this event loop. */
-  const threadedExtractor = (info: ModelInfo): Promise<FeatureExtractor> =>
-    remember(extractors, `thread|${info.id}|${info.bottleneckNode}|${engine.backend}`, () => loadThreadedFeatureExtractor(info, engine));
+  const threadedExtractor = async (info: ModelInfo): Promise<FeatureExtractor> =>
+    remember(extractors, `thread|${info.id}|${info.bottleneckNode}|${engine.backend}|${await modelFingerprint(info.dir)}`, () => loadThreadedFeatureExtractor(info, engine));
 
   /** Why the last run's bottlenecks ran where they did, per model; shown in the engine line. */
   const onnxNotes = new Map<string, string>();
@@ -143,7 +145,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       setFeatureNote(`${threaded.engine} in a worker thread: ONNX Runtime converts TF.js layers models; ${info.name} is a graph model`);
       return threaded;
     }
-    const key = `onnx|${info.id}|${info.bottleneckNode}`;
+    const key = `onnx|${info.id}|${info.bottleneckNode}|${await modelFingerprint(info.dir)}`;
     const extractor = await remember(extractors, key, async () => {
       // Real photos of this dataset (the first of each class, then the second…); an unreadable one is passed over.
       const { heightPx, widthPx } = info.spec;

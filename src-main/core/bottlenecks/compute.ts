@@ -7,6 +7,7 @@ import { CoreError, cancelledError } from '../errors.js';
 import { createDecodePool } from '../images/index.js';
 import { specKey, type PreprocessSpec } from '../images/spec.js';
 import type { FeatureExtractor } from '../models/types.js';
+import { modelFingerprint } from '../models/fingerprint.js';
 import { cacheKey, type BottleneckCache } from './cache.js';
 import type { BottleneckProgress } from './types.js';
 
@@ -76,6 +77,8 @@ export type ComputeBottlenecksOptions = {
   onProgress?: (progress: BottleneckProgress) => void;
   /** Minimum time between progress reports. Default 250 ms. */
   progressIntervalMs?: number;
+  /** The model files' fingerprint (part of every key); default `modelFingerprint(extractor.info.dir)`. */
+  modelFingerprint?: string;
   /** Parallel cache reads in the lookup phase. Default 16. */
   lookupConcurrency?: number;
 };
@@ -120,10 +123,16 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 
 /**
  * The cache key of one image's bottleneck for a model: content × model × bottleneck node ×
- * preprocessing. The node is part of it because another node gives other features.
+ * the model files' fingerprint × preprocessing. The node is part of it because another node
+ * gives other features; the fingerprint because changed weights do (see modelFingerprint).
  */
-export function bottleneckKey(contentHash: string, info: Pick<FeatureExtractor['info'], 'id' | 'bottleneckNode' | 'spec'>, modelSpecKey = specKey(info.spec)): string {
-  return cacheKey({ contentHash, modelId: `${info.id}#${info.bottleneckNode}`, specKey: modelSpecKey });
+export function bottleneckKey(
+  contentHash: string,
+  info: Pick<FeatureExtractor['info'], 'id' | 'bottleneckNode' | 'spec'>,
+  fingerprint: string,
+  modelSpecKey = specKey(info.spec),
+): string {
+  return cacheKey({ contentHash, modelId: `${info.id}#${info.bottleneckNode}#${fingerprint}`, specKey: modelSpecKey });
 }
 
 /**
@@ -153,6 +162,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
   const modelSpecKey = specKey(spec);
   const startedAt = performance.now();
   if (signal?.aborted) throw cancelledError(WHAT);
+  const fingerprint = options.modelFingerprint ?? (await modelFingerprint(extractor.info.dir));
 
   const total = images.length;
   const vectors: Array<Float32Array | undefined> = new Array<Float32Array | undefined>(total).fill(undefined);
@@ -184,7 +194,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     if (!image || typeof image.path !== 'string' || typeof image.contentHash !== 'string' || image.contentHash === '') {
       throw new CoreError('INVALID_ARGUMENT', `computeBottlenecks: images[${i}] needs a path and a contentHash.`);
     }
-    return bottleneckKey(image.contentHash, extractor.info, modelSpecKey);
+    return bottleneckKey(image.contentHash, extractor.info, fingerprint, modelSpecKey);
   });
   report(true);
   const missIndices: number[] = [];

@@ -15,6 +15,7 @@ import { decodeImage } from '../../../src-main/core/images/index.js';
 import type { ModelInfo } from '../../../src-main/core/models/types.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
 import { fakeExtractor, makeImages, sha256, tinyTfjsExtractor, TINY_SPEC, type TestImage } from './pipeline-fixtures.js';
+import { modelFingerprint } from '../../../src-main/core/models/fingerprint.js';
 
 const decode: DecodeFunction = (file, spec) => decodeImage(file, spec);
 
@@ -126,7 +127,8 @@ describe('computeBottlenecks', () => {
     const subset = images.slice(0, 10);
     const first = await computeBottlenecks({ images: subset, extractor, cache, decode, batchSize: 4 });
 
-    const keyOf = (image: TestImage): string => bottleneckKey(image.contentHash, extractor.info);
+    const fingerprint = await modelFingerprint(extractor.info.dir);
+    const keyOf = (image: TestImage): string => bottleneckKey(image.contentHash, extractor.info, fingerprint);
     const truncated = entryPath(cacheDir, keyOf(subset[2]));
     await writeFile(truncated, (await readFile(truncated)).subarray(0, 30));
     const flipped = entryPath(cacheDir, keyOf(subset[7]));
@@ -391,12 +393,13 @@ describe('computeBottlenecks feature size', () => {
 });
 
 describe('bottleneckKey', () => {
-  it('changes with the bottleneck node, the model and the preprocessing, not with anything else', () => {
+  it('changes with the bottleneck node, the model, its files and the preprocessing, not with anything else', () => {
     const info = { id: 'imported:tiny', bottleneckNode: 'pool', spec: TINY_SPEC };
-    const key = bottleneckKey('ab'.repeat(32), info);
-    expect(bottleneckKey('ab'.repeat(32), { ...info })).toBe(key);
-    expect(bottleneckKey('ab'.repeat(32), { ...info, bottleneckNode: 'conv' })).not.toBe(key);
-    expect(bottleneckKey('ab'.repeat(32), { ...info, id: 'imported:other' })).not.toBe(key);
-    expect(bottleneckKey('ab'.repeat(32), { ...info, spec: { ...TINY_SPEC, crop: TINY_SPEC.crop === 'center' ? 'squash' : 'center' } })).not.toBe(key);
+    const key = bottleneckKey('ab'.repeat(32), info, 'f1');
+    expect(bottleneckKey('ab'.repeat(32), { ...info }, 'f1')).toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), info, 'f2')).not.toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, bottleneckNode: 'conv' }, 'f1')).not.toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, id: 'imported:other' }, 'f1')).not.toBe(key);
+    expect(bottleneckKey('ab'.repeat(32), { ...info, spec: { ...TINY_SPEC, crop: TINY_SPEC.crop === 'center' ? 'squash' : 'center' } }, 'f1')).not.toBe(key);
   });
 });
