@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError, throwIfAborted } from '../errors.js';
+import { readConfined } from '../access/index.js';
 import type { PreprocessSpec } from '../images/spec.js';
 import { readModelJson, writeAtomic, type ModelJson } from '../tf/file-io.js';
 import { CATALOG } from './catalog.js';
@@ -176,11 +177,15 @@ function safeShardPath(shard: string, url: string): string {
   return normalized;
 }
 
-async function readLabels(file: string): Promise<string[]> {
+/** Labels of a model, read only inside its folder `root` (a labels file elsewhere is refused unread). */
+async function readLabels(file: string, root: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
+    text = (await readConfined(file, { root, maxBytes: 16 * 1024 * 1024, label: `Labels file ${file}` })).bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof CoreError && error.code !== 'NOT_FOUND') {
+      throw new CoreError(error.code, `${error.message} Put the labels file in the model's folder (${root}).`);
+    }
     throw new CoreError('NOT_FOUND', `Labels file ${file} cannot be read. Give a text file with one label per line, or a JSON array.`);
   }
   const trimmed = text.trim();
@@ -491,7 +496,7 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
           : (await exists(path.join(absolute, 'labels.json')))
             ? path.join(absolute, 'labels.json')
             : undefined;
-      if (labelsFile) labels = await readLabels(labelsFile);
+      if (labelsFile) labels = await readLabels(labelsFile, absolute);
       const output = model.topology.byId.get(model.topology.outputs[0])!;
       const classes = featureSizeOf(output);
       if (labels && classes !== null && labels.length !== classes) {

@@ -3,10 +3,11 @@
  * comes with tfjs-node, which is optional), so models are read and written here.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
+import { writeFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
+import { readConfined } from '../access/index.js';
 
 /** The parsed `model.json` of a TF.js layers or graph model. */
 export type ModelJson = {
@@ -26,15 +27,17 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   const file = path.join(dir, 'model.json');
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
+    text = (await readConfined('model.json', { root: dir, maxBytes: MODEL_JSON_MAX_BYTES, label: file })).bytes.toString('utf8');
+  } catch (error) {
+    if (error instanceof CoreError && error.code !== 'NOT_FOUND') throw new CoreError('MODEL_INVALID', `${error.message} A model's files must be regular files inside its folder.`);
     throw new CoreError('MODEL_NOT_FOUND', `No model.json in ${dir}. Choose the folder that holds a TF.js model (model.json + weight files).`);
   }
   let json: ModelJson;
   try {
     json = JSON.parse(text) as ModelJson;
-  } catch (error) {
-    throw new CoreError('MODEL_INVALID', `${file} is not valid JSON (${(error as Error).message}).`);
+  } catch {
+    // V8's message quotes the text: never echo a file's contents.
+    throw new CoreError('MODEL_INVALID', `${file} is not valid JSON. Choose the model.json the converter wrote.`);
   }
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new CoreError('MODEL_INVALID', `${file} is not a TF.js model: it needs "modelTopology" and "weightsManifest".`);
@@ -42,18 +45,52 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   return json;
 }
 
-/** The weight shards of a model folder concatenated in manifest order; MODEL_INVALID names a missing shard. */
+/** Largest model.json read (topology + manifest; weights are in the shards). */
+const MODEL_JSON_MAX_BYTES = 64 * 1024 * 1024;
+/** Largest model read: every shard together (Inception v3 float32 is ~95 MB). */
+const MODEL_WEIGHTS_MAX_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
+
+/** Bytes the manifest's weight specs need (quantized specs count their stored dtype); null when unknown (string tensors). */
+export function manifestWeightBytes(json: ModelJson): number | null {
+  let total = 0;
+  for (const spec of json.weightsManifest.flatMap((group) => group.weights)) {
+    const dtype = spec.quantization?.dtype ?? spec.dtype;
+    const bytes = DTYPE_BYTES[dtype];
+    if (bytes === undefined || !Array.isArray(spec.shape)) return null;
+    total += spec.shape.reduce((n, d) => n * d, 1) * bytes;
+  }
+  return total;
+}
+
+/**
+ * The weight shards of a model folder concatenated in manifest order. Shards are read only
+ * inside `dir` (regular files; `..`, absolute paths, links out and devices are refused) and
+ * must add up to what the weight specs need.
+ * @throws CoreError MODEL_INVALID naming the shard that is missing, outside or the wrong size.
+ */
 export async function readWeightData(dir: string, json: ModelJson): Promise<ArrayBuffer> {
+  const expected = manifestWeightBytes(json);
+  if (expected !== null && expected > MODEL_WEIGHTS_MAX_BYTES) {
+    throw new CoreError('MODEL_INVALID', `model.json in ${dir} declares ${expected} bytes of weights, more than a TF.js model can hold. Choose another model.`);
+  }
   const buffers: Buffer[] = [];
+  let total = 0;
   for (const group of json.weightsManifest) {
     for (const shard of group.paths) {
-      const file = path.join(dir, shard);
       try {
-        buffers.push(await readFile(file));
-      } catch {
-        throw new CoreError('MODEL_INVALID', `Weight file ${file} named in model.json is missing. Download or copy the model again.`);
+        const { bytes } = await readConfined(shard, { root: dir, maxBytes: MODEL_WEIGHTS_MAX_BYTES - total, label: `Weight file "${shard}" named in ${path.join(dir, 'model.json')}` });
+        buffers.push(bytes);
+        total += bytes.length;
+      } catch (error) {
+        if (error instanceof CoreError && error.code !== 'NOT_FOUND') throw new CoreError('MODEL_INVALID', error.message);
+        throw new CoreError('MODEL_INVALID', `Weight file ${path.join(dir, shard)} named in model.json is missing. Download or copy the model again.`);
       }
     }
+  }
+  if (expected !== null && total !== expected) {
+    throw new CoreError('MODEL_INVALID', `The weight files of ${dir} hold ${total} bytes but model.json's weight specs need ${expected}. Download or copy the model again.`);
   }
   const joined = Buffer.concat(buffers);
   return joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
