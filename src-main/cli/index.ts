@@ -297,10 +297,24 @@ async function runsCommand(argv: string[], out: Output): Promise<number> {
   }
 }
 
-async function serve(argv: string[], out: Output): Promise<number> {
+/** What `serve` hands to the HTTP adapter (a subset of the server's `ServeOptions`). */
+export type ServeCommandOptions = { host?: string; port?: number; token?: string; dataDir?: string; print: (line: string) => void };
+
+/**
+ * What `run` gets from its caller. The CLI never imports another adapter: the executable
+ * (`bin.ts`, the composition root) passes the server's `startServe` as `serve`.
+ */
+export type CliDeps = {
+  /** Where the CLI prints; default stdout/stderr with a progress line on a TTY. */
+  out?: Output;
+  /** Starts the HTTP + WebSocket adapter for `retrain-studio serve`; without it `serve` fails with exit code 2. */
+  serve?: (options: ServeCommandOptions) => Promise<unknown>;
+};
+
+async function serve(argv: string[], out: Output, startServe: CliDeps['serve']): Promise<number> {
   const flags = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, token: { type: 'string' } });
   if (flags.help) return out.line('Usage: retrain-studio serve [--host 127.0.0.1] [--port 7860] [--token T] [--data_dir DIR]'), 0;
-  const { startServe } = await import('../server/index.js');
+  if (!startServe) throw new CoreError('INVALID_ARGUMENT', 'serve is not available here: the retrain-studio executable provides it.');
   await startServe({
     ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
     ...(typeof flags.port === 'string' ? { port: Number(flags.port) } : {}),
@@ -315,9 +329,17 @@ async function serve(argv: string[], out: Output): Promise<number> {
  * Runs one CLI invocation. Returns the exit code (the caller sets process.exitCode);
  * errors are printed as one readable line.
  */
-export async function run(argv: string[], out: Output = createOutput()): Promise<number> {
+export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
+  const out = deps.out ?? createOutput();
   const [command, ...rest] = argv;
-  const commands: Record<string, (args: string[], o: Output) => Promise<number>> = { retrain, label: labelCommandMain, models, cache, runs: runsCommand, serve };
+  const commands: Record<string, (args: string[], o: Output) => Promise<number>> = {
+    retrain,
+    label: labelCommandMain,
+    models,
+    cache,
+    runs: runsCommand,
+    serve: (args, o) => serve(args, o, deps.serve),
+  };
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out.line(USAGE);
     return command ? 0 : 2;

@@ -22,13 +22,14 @@ function finished(service: Service, runId: () => string | undefined): Promise<Ru
 
 describe('service: dataset → bottlenecks → training → evaluation → export → labelling', () => {
   let service: Service;
+  let base: string;
   let datasetRoot: string;
   let modelDir: string;
   let dataDir: string;
 
   beforeAll(async () => {
     await useWasm();
-    const base = await tempDir('service');
+    base = await tempDir('service');
     datasetRoot = await makeColourDataset(path.join(base, 'colours'), 14);
     await writeFile(path.join(datasetRoot, 'red', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     modelDir = await makeTinyBackbone(path.join(base, 'tiny-model'));
@@ -36,6 +37,29 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     service = await createService({ dataDir });
   });
   afterAll(async () => service?.close());
+
+  // What the later tests need, made by whichever needs it first, so that each test passes
+  // alone (`vitest -t`): a dataset of other images than the first test's (seed 2: its
+  // bottleneck counts stay exact), the imported backbone, and one short completed run.
+  let opened: Promise<{ datasetId: string; modelId: string; root: string }> | undefined;
+  const datasetAndModel = () =>
+    (opened ??= (async () => {
+      const root = await makeColourDataset(path.join(base, 'colours-2'), 6, undefined, 2);
+      const dataset = await service.openDataset({ path: root });
+      const model = await service.importModel({ path: modelDir, name: 'tiny', spec: { normalization: { kind: 'range', min: -1, max: 1 }, crop: 'center' } });
+      return { datasetId: dataset.id, modelId: model.id, root };
+    })());
+  let completed: Promise<RunSummary> | undefined;
+  const completedRun = () =>
+    (completed ??= (async () => {
+      const { datasetId, modelId } = await datasetAndModel();
+      let runId: string | undefined;
+      const done = finished(service, () => runId);
+      ({ runId } = await service.startTraining({ datasetId, config: { architecture: modelId, howManyTrainingSteps: 10, evalStepInterval: 5, learningRate: 0.5 } }));
+      const run = await done;
+      expect(run.status, run.error).toBe('completed');
+      return run;
+    })());
 
   it('trains a run, caches bottlenecks, exports a model that predicts what the app predicts', async () => {
     const dataset = await service.openDataset({ path: datasetRoot });
@@ -110,12 +134,13 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
   });
 
   it('trains with distortions, recomputing features through the network each step', async () => {
-    const dataset = await service.openDataset({ path: `${datasetRoot}-moved` });
-    const model = (await service.listModels({})).find((m) => m.origin === 'imported')!;
+    const { datasetId, modelId } = await datasetAndModel();
+    // An undistorted run first caches every image's bottleneck.
+    await completedRun();
     const before = await service.getCacheInfo({});
     let runId: string | undefined;
     const done = finished(service, () => runId);
-    ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 6, evalStepInterval: 3, trainBatchSize: 8, flipLeftRight: true, randomCrop: 10, randomScale: 10, randomBrightness: 20 } }));
+    ({ runId } = await service.startTraining({ datasetId, config: { architecture: modelId, howManyTrainingSteps: 6, evalStepInterval: 3, trainBatchSize: 8, flipLeftRight: true, randomCrop: 10, randomScale: 10, randomBrightness: 20 } }));
     const run = await done;
     expect(run.status, run.error).toBe('completed');
     expect(run.config).toMatchObject({ flipLeftRight: true, randomBrightness: 20 });
@@ -124,12 +149,11 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
   });
 
   it('cancels a run and records it as cancelled', async () => {
-    const dataset = await service.openDataset({ path: `${datasetRoot}-moved` });
-    const model = (await service.listModels({})).find((m) => m.origin === 'imported')!;
+    const { datasetId, modelId } = await datasetAndModel();
     let runId: string | undefined;
     const done = finished(service, () => runId);
     const off = service.on('training.progress', (p) => p.runId === runId && p.step > 10 && void service.cancelTraining({ runId }).catch(() => {}));
-    ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 1_000_000 } }));
+    ({ runId } = await service.startTraining({ datasetId, config: { architecture: modelId, howManyTrainingSteps: 1_000_000 } }));
     const run = await done;
     off();
     expect(run.status).toBe('cancelled');
@@ -137,8 +161,9 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
   });
 
   it('exports only to the exports folder or a folder the user chose', async () => {
-    const done = (await service.listRuns({})).find((r) => r.status === 'completed')!;
-    await expect(service.exportRun({ runId: done.id, path: path.join(`${datasetRoot}-moved`, 'model') })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    const done = await completedRun();
+    const { root } = await datasetAndModel();
+    await expect(service.exportRun({ runId: done.id, path: path.join(root, 'model') })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     await expect(service.exportRun({ runId: done.id, path: '/etc/retrain' })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
     const chosen = await tempDir('chosen');
     service.access.grant(chosen, 'write');
@@ -146,9 +171,18 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
   });
 
   it('refuses to read files outside opened folders', async () => {
+    const run = await completedRun();
+    const { root } = await datasetAndModel();
+    // A real image outside every opened folder: only the access check can refuse it.
+    const outside = path.join(base, 'outside');
+    await makeColourDataset(outside, 1);
+    const image = path.join(outside, 'red', 'red_0.jpg');
     await expect(service.access.resolveReadable('/etc/passwd')).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
-    await expect(service.classify({ modelId: 'nope', image: { path: '/etc/hostname' } })).rejects.toHaveProperty('code');
-    await expect(service.access.resolveReadable(`${datasetRoot}-moved/../../../etc/passwd`)).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.classify({ runId: run.id, image: { path: image } })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(service.access.resolveReadable(`${root}/../outside/red/red_0.jpg`)).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    // The same run classifies the same kind of image inside the opened dataset.
+    const inside = await service.classify({ runId: run.id, image: { path: path.join(root, 'red', 'red_0.jpg') } });
+    expect(inside.predictions).toHaveLength(3);
   });
 
   it('rejects a dataset folder without classes with a readable error', async () => {

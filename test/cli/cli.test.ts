@@ -25,6 +25,25 @@ describe('retrain-studio CLI', () => {
   let dataset: string;
   let model: string;
   let exportDir: string;
+  /** The one `retrain` run the label tests classify with; whichever test needs it first starts it. */
+  let retrained: Promise<{ code: number; out: ReturnType<typeof capture> }> | undefined;
+  const retrain = () =>
+    (retrained ??= (async () => {
+      const out = capture();
+      const code = await run(
+        ['retrain', '--image_dir', dataset, '--model_dir', model, '--input_range=-1,1', '--how_many_training_steps', '60', '--eval_step_interval', '20', '--learning_rate', '0.5',
+          '--testing_percentage', '20', '--data_dir', path.join(base, 'data'), '--summaries_dir', path.join(base, 'runs'), '--bottleneck_dir', path.join(base, 'cache'),
+          '--output_graph', exportDir, '--output_labels', path.join(base, 'labels.txt'), '--print_misclassified_test_images'],
+        { out },
+      );
+      return { code, out };
+    })());
+  /** The exported model's folder, after the retrain run has written it. */
+  const trainedExport = async (): Promise<string> => {
+    const { code, out } = await retrain();
+    expect(code, out.errors()).toBe(0);
+    return exportDir;
+  };
 
   beforeAll(async () => {
     await useWasm();
@@ -35,13 +54,7 @@ describe('retrain-studio CLI', () => {
   });
 
   it('retrain accepts retrain.py flags, trains, exports and prints the label command', async () => {
-    const out = capture();
-    const code = await run(
-      ['retrain', '--image_dir', dataset, '--model_dir', model, '--input_range=-1,1', '--how_many_training_steps', '60', '--eval_step_interval', '20', '--learning_rate', '0.5',
-        '--testing_percentage', '20', '--data_dir', path.join(base, 'data'), '--summaries_dir', path.join(base, 'runs'), '--bottleneck_dir', path.join(base, 'cache'),
-        '--output_graph', exportDir, '--output_labels', path.join(base, 'labels.txt'), '--print_misclassified_test_images'],
-      out,
-    );
+    const { code, out } = await retrain();
     expect(out.errors()).toBe('');
     expect(code).toBe(0);
     expect(out.text()).toMatch(/Step 20: Train accuracy = [\d.]+%, Cross entropy = [\d.]+, Validation accuracy = [\d.]+%/);
@@ -51,13 +64,13 @@ describe('retrain-studio CLI', () => {
     expect((await readFile(path.join(base, 'labels.txt'), 'utf8')).split('\n')).toEqual(['blue', 'green', 'red', '']);
 
     const cache = capture();
-    expect(await run(['cache', '--bottleneck_dir', path.join(base, 'cache'), '--data_dir', path.join(base, 'data')], cache)).toBe(0);
+    expect(await run(['cache', '--bottleneck_dir', path.join(base, 'cache'), '--data_dir', path.join(base, 'data')], { out: cache })).toBe(0);
     expect(cache.text()).toMatch(/30 entries/);
   });
 
   it('label classifies with the export and its own metadata', async () => {
     const out = capture();
-    const code = await run(['label', '--graph', exportDir, '--image', path.join(dataset, 'green', 'green_2.jpg'), '--json'], out);
+    const code = await run(['label', '--graph', await trainedExport(), '--image', path.join(dataset, 'green', 'green_2.jpg'), '--json'], { out });
     expect(code).toBe(0);
     const result = JSON.parse(out.text());
     expect(result.predictions[0].label).toBe('green');
@@ -71,22 +84,38 @@ describe('retrain-studio CLI', () => {
     [['--input_mean', '0', '--input_std', '255'], /--input_mean=0 but the model was trained with 127.5/],
   ])('label fails with the right values when flags contradict the model: %j', async (flags, message) => {
     const out = capture();
-    const code = await run(['label', '--graph', exportDir, '--image', path.join(dataset, 'red', 'red_0.jpg'), ...flags], out);
+    const code = await run(['label', '--graph', await trainedExport(), '--image', path.join(dataset, 'red', 'red_0.jpg'), ...flags], { out });
     expect(code).toBe(2);
     expect(out.errors()).toMatch(message);
   });
 
   it('reports usage errors with exit code 2 and data errors with 3', async () => {
     const missing = capture();
-    expect(await run(['retrain', '--how_many_training_steps', '10'], missing)).toBe(2);
+    expect(await run(['retrain', '--how_many_training_steps', '10'], { out: missing })).toBe(2);
     expect(missing.errors()).toContain('--image_dir is required');
     const bad = capture();
-    expect(await run(['retrain', '--image_dir', dataset, '--learning_rate', 'fast'], bad)).toBe(2);
+    expect(await run(['retrain', '--image_dir', dataset, '--learning_rate', 'fast'], { out: bad })).toBe(2);
     expect(bad.errors()).toContain('--learning_rate must be a number');
-    expect(await run(['frobnicate'], capture())).toBe(2);
+    expect(await run(['frobnicate'], { out: capture() })).toBe(2);
     const image = capture();
-    expect(await run(['label', '--graph', exportDir, '--image', path.join(base, 'nope.jpg')], image)).toBe(3);
+    expect(await run(['label', '--graph', await trainedExport(), '--image', path.join(base, 'nope.jpg')], { out: image })).toBe(3);
     expect(image.errors()).toMatch(/nope\.jpg/);
+  });
+
+  it('serve runs the server the executable passes in, with the flags mapped to its options', async () => {
+    const calls: unknown[] = [];
+    const out = capture();
+    const serve = async (options: { print: (line: string) => void }) => {
+      calls.push(options);
+      options.print('serving');
+    };
+    expect(await run(['serve', '--host', '0.0.0.0', '--port', '9000', '--token', 'a-long-enough-token', '--data_dir', 'rel'], { out, serve })).toBe(0);
+    expect(calls).toEqual([{ host: '0.0.0.0', port: 9000, token: 'a-long-enough-token', dataDir: path.resolve('rel'), print: expect.any(Function) }]);
+    expect(out.text()).toBe('serving');
+    // Without a server (an embedder calling run), serve says why instead of importing one.
+    const alone = capture();
+    expect(await run(['serve'], { out: alone })).toBe(2);
+    expect(alone.errors()).toMatch(/serve is not available here/);
   });
 });
 
@@ -102,7 +131,7 @@ describe.skipIf(!hasShared)('label with the real Darknet classifier (label_image
       const code = await run(
         ['label', '--graph', sharedPath('models', 'darknet_tiny_imagenet'), '--labels', sharedPath('models', 'darknet_tiny_imagenet', 'labels_darknet_order.json'),
           '--input_mean', '0', '--input_std', '255', '--image', path.join(dir, file), '--json'],
-        out,
+        { out },
       );
       expect(code, out.errors()).toBe(0);
       const labels = (JSON.parse(out.text()).predictions as { label: string }[]).map((p) => p.label.toLowerCase());
@@ -117,7 +146,7 @@ describe.skipIf(!hasShared)('label with the real Darknet classifier (label_image
   it('rejects a size that contradicts the model and names the right one', async () => {
     const out = capture();
     const code = await run(['label', '--graph', sharedPath('models', 'darknet_tiny_imagenet'), '--labels', sharedPath('models', 'darknet_tiny_imagenet', 'labels_darknet_order.json'),
-      '--input_height', '299', '--input_width', '299', '--image', sharedPath('images', 'imagenet_known', 'pizza.jpg')], out);
+      '--input_height', '299', '--input_width', '299', '--image', sharedPath('images', 'imagenet_known', 'pizza.jpg')], { out });
     expect(code).toBe(2);
     expect(out.errors()).toContain('--input_height=224 --input_width=224');
   });

@@ -41,6 +41,8 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
   let app: App;
   let fake: FakeService;
   let releaseDownload: () => void = () => {};
+  /** Lets the scripted run send `run.finished` (the test first checks what the stream alone drew). */
+  let releaseFinish: () => void = () => {};
   let finishedRun: RunSummary | null = null;
 
   beforeAll(async () => {
@@ -91,8 +93,9 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
             fake.emit('run.phase', { runId: 'run1', phase: 'training', message: 'Training' });
             for (let step = 1; step <= STEPS; step++) {
               fake.emit('training.progress', { runId: 'run1', step, totalSteps: STEPS, point: point(step) });
-              if (step % 50 === 0) await wait(20);
+              if (step % 50 === 0) await wait(50);
             }
+            await new Promise<void>((resolve) => (releaseFinish = resolve));
             finishedRun = run;
             fake.emit('run.finished', run);
           }, 50);
@@ -107,6 +110,7 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
 
   afterAll(async () => {
     releaseDownload();
+    releaseFinish();
     await app?.close();
   });
 
@@ -131,10 +135,31 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
     await page.getByTestId('dataset-open').click();
     await page.getByTestId('dataset-summary').waitFor();
     await page.getByTestId('nav-train').click();
+    // Record every value the chart's point count takes: one per redraw of the chart's data.
+    await page.evaluate(() => {
+      const w = window as unknown as { pointCounts: number[] };
+      w.pointCounts = [];
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const target = record.target as Element;
+          if (target.getAttribute('data-testid') === 'metrics-chart-accuracy') w.pointCounts.push(Number(target.getAttribute('data-points')));
+        }
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-points'] });
+    });
     await page.getByTestId('train-button').click();
-    expect(await waitForRunStatus(page, ['completed', 'failed', 'cancelled'], 30_000)).toBe('completed');
-    await page.waitForFunction((steps) => document.querySelector('[data-testid="metrics-chart-accuracy"]')?.getAttribute('data-points') === String(steps), STEPS);
+    // Before run.finished (whose stored metrics would replace the chart's points), the stream
+    // alone must have drawn all 400 points: a dropped point keeps this below 400.
+    await page.waitForFunction((steps) => document.querySelector('[data-testid="metrics-chart-accuracy"]')?.getAttribute('data-points') === String(steps), STEPS, { timeout: 20_000 });
+    await expect(page.getByTestId('run-progress').getAttribute('data-status')).resolves.toBe('running');
     await expect(page.getByTestId('training-progress').textContent()).resolves.toContain(`step ${STEPS} / ${STEPS}`);
+    const counts = await page.evaluate(() => (window as unknown as { pointCounts: number[] }).pointCounts);
+    console.info(`renderer-fake: ${STEPS} streamed points drawn in ${counts.length} updates (${counts.join(', ')})`);
+    // Batched per frame: far fewer updates than points (one per event would be 400), each adding points.
+    expect(counts.length).toBeLessThan(STEPS / 4);
+    expect(counts.at(-1)).toBe(STEPS);
+    expect(counts.every((n, i) => i === 0 || n > counts[i - 1])).toBe(true);
+    releaseFinish();
+    expect(await waitForRunStatus(page, ['completed', 'failed', 'cancelled'], 30_000)).toBe('completed');
     await expect(page.getByTestId('bottleneck-progress').textContent()).resolves.toContain('5 from cache');
     const startCall = fake.calls.find((call) => call.method === 'startTraining');
     expect(startCall?.request).toMatchObject({ datasetId: 'ds1', config: { architecture: CATALOG_MODEL.id, validationPercentage: 10, testingPercentage: 10 } });

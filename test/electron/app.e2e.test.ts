@@ -80,13 +80,17 @@ describe('Electron app', () => {
       ]);
 
       const image = `rs-image://local/${encodeURIComponent(path.join(dataset, 'red', '0.jpg'))}`;
-      const outside = `rs-image://local/${encodeURIComponent(path.join(tmp, 'elsewhere.jpg'))}`;
+      // A real image outside the opened dataset: only the access check can refuse it (a
+      // missing file would answer 404 without reaching the check).
+      const elsewhere = path.join(tmp, 'elsewhere.jpg');
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: '#d01010' } }).jpeg().toFile(elsewhere);
+      const outside = `rs-image://local/${encodeURIComponent(elsewhere)}`;
       const statuses = await window.evaluate(
         async (urls) => Promise.all(urls.map(async (url) => (await fetch(url)).status)),
         [image, outside],
       );
       expect(statuses[0]).toBe(200);
-      expect([403, 404]).toContain(statuses[1]);
+      expect(statuses[1]).toBe(403);
 
       const invalid = await window.evaluate(() =>
         (window as unknown as { retrainStudio: { invoke(m: string, r: unknown): Promise<unknown> } }).retrainStudio.invoke('__proto__', {}),
