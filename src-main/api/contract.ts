@@ -1,32 +1,62 @@
 /**
  * The one contract between Retrain Studio's engine and every client: the Electron
- * renderer (IPC), a browser (HTTP + WebSocket, `serve`), the CLI and test mocks.
+ * renderer (IPC), a browser (HTTP + WebSocket, `serve`), the CLI and test fakes.
+ *
+ * Declared once: `METHODS` names every method with its request and reply types, `EVENTS`
+ * every pushed event with its payload. `CoreApi`, `CoreEvents`, `API_METHODS`, `EVENT_NAMES`,
+ * the validators' table (validate.ts), the hosts' dispatch, the preload bridge and the
+ * renderer client are all derived from these two tables.
  *
  * Plain TypeScript: no Node, DOM or Electron types, so the renderer compiles it.
  * Every method takes one plain-JSON request object and resolves to plain JSON;
  * failures travel as `{ code, message }` and are rebuilt as `CoreError`.
  */
-export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
-// Plain data types owned by core (pure TypeScript files: no Node, tfjs or DOM).
-export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
-export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
-export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
-export type { RunStatus, PhaseTimes } from '../core/runs/types.js';
-export type { BackendId, EngineCandidate, EngineInfo } from '../core/engine/types.js';
-export type { BottleneckProgress } from '../core/bottlenecks/types.js';
-export type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { PreprocessSpec } from '../core/images/spec.js';
 import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 import type { EvaluationSummary } from '../core/evaluation/index.js';
-import type { RunStatus, PhaseTimes } from '../core/runs/types.js';
-import type { BackendId, EngineInfo } from '../core/engine/types.js';
+import type { RunSummary } from '../core/runs/types.js';
+import { BACKEND_IDS, type EngineInfo } from '../core/engine/types.js';
 import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
+import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js';
+import type { Prediction } from '../core/classify/types.js';
 
-// ───────────────────────────── engine ─────────────────────────────
+export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+// Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
+export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
+export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
+export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
+export type { RunStatus, PhaseTimes, RunSummary } from '../core/runs/types.js';
+export { BACKEND_IDS, type BackendId, type EngineCandidate, type EngineInfo } from '../core/engine/types.js';
+export type { BottleneckProgress } from '../core/bottlenecks/types.js';
+export { SPLITS, type DatasetIssue, type Split } from '../core/dataset/types.js';
+export type { DownloadProgress, GraphEdge, GraphGroup, GraphNode, ModelFormat, ModelGraph } from '../core/models/data-types.js';
+export type { Prediction } from '../core/classify/types.js';
+
+// ───────────────────────────── enumerations ─────────────────────────────
+// The validators, the views and the CLI read these; nobody repeats the values.
+
+/** Backend choices of the settings: a TF.js backend, or `auto` (the best that runs). */
+export const BACKEND_CHOICES = ['auto', ...BACKEND_IDS] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** Which engine computes bottlenecks: TF.js (the backend above) or ONNX Runtime. */
-export type FeatureEnginePreference = 'auto' | 'tfjs' | 'onnx';
+export const FEATURE_ENGINES = ['auto', 'tfjs', 'onnx'] as const;
+export type FeatureEnginePreference = (typeof FEATURE_ENGINES)[number];
+
+/** The hyperparameters a sweep can vary, in menu order. */
+export const SWEEP_PARAMETERS = ['learningRate', 'howManyTrainingSteps', 'trainBatchSize', 'hiddenUnits', 'optimizer', 'seed'] as const satisfies readonly (keyof TrainingConfig)[];
+export type SweepParameter = (typeof SWEEP_PARAMETERS)[number];
+
+/** What a folder is picked for; `export` folders are granted for writing, the others for reading. */
+export const FOLDER_PURPOSES = ['dataset', 'model', 'export'] as const;
+export type FolderPurpose = (typeof FOLDER_PURPOSES)[number];
+
+/** Formats of `exportScalars`. */
+export const SCALAR_FORMATS = ['csv', 'json'] as const;
+export type ScalarFormat = (typeof SCALAR_FORMATS)[number];
+
+// ───────────────────────────── engine ─────────────────────────────
 
 /** The active backend (and why better ones are unused) plus the bottleneck engine choice. */
 export type EngineStatus = EngineInfo & {
@@ -36,9 +66,11 @@ export type EngineStatus = EngineInfo & {
   summary: string;
 };
 
+export type Settings = { backend: BackendChoice; featureEngine: FeatureEnginePreference };
+
+export type CacheInfo = { dir: string; entries: number; bytes: number };
+
 // ───────────────────────────── datasets ─────────────────────────────
-
-
 
 export type DatasetClassSummary = {
   name: string;
@@ -67,7 +99,6 @@ export type DatasetImageRow = { path: string; className: string; split: Split };
 
 // ───────────────────────────── models ─────────────────────────────
 
-
 export type ModelSummary = {
   id: string;
   name: string;
@@ -91,68 +122,11 @@ export type ModelSummary = {
   hasLabels: boolean;
 };
 
-export type DownloadProgress = { modelId: string; receivedBytes: number; totalBytes: number | null; file: string };
-
-export type GraphNode = {
-  id: string;
-  name: string;
-  op: string;
-  outputShape: (number | null)[] | null;
-  params: number;
-  group?: string;
-  attributes: Record<string, string | number | boolean | null>;
-};
-
-export type ModelGraph = {
-  modelId: string;
-  format: 'layers' | 'graph';
-  nodes: GraphNode[];
-  edges: { from: string; to: string; shape: (number | null)[] | null }[];
-  groups: { id: string; label: string; parent?: string }[];
-  input: { name: string; shape: (number | null)[]; dtype: string; normalization: string; crop: string };
-  bottleneck: { name: string; shape: (number | null)[] | null };
-  output: { name: string; shape: (number | null)[] | null };
-  totalParams: number;
-};
-
-// ───────────────────────────── training ─────────────────────────────
-
-
-
-
-
+// ───────────────────────────── runs ─────────────────────────────
 
 export type RunPhase = 'queued' | 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving' | 'done';
 
-
-
-
-
-
-export type RunSummary = {
-  id: string;
-  name: string;
-  createdAt: string;
-  status: RunStatus;
-  datasetRoot: string;
-  modelId: string;
-  config: TrainingConfig;
-  classes: string[];
-  /** TF.js backend and bottleneck engine used, e.g. `wasm`, `onnxruntime-cpu`. */
-  backend: string;
-  featureEngine: string;
-  device: string;
-  phases: PhaseTimes;
-  durationMs?: number;
-  testAccuracy?: number;
-  error?: string;
-  /** Id of the sweep this run belongs to. */
-  sweepId?: string;
-};
-
 export type RunDetail = RunSummary & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
-
-export type SweepParameter = 'learningRate' | 'howManyTrainingSteps' | 'trainBatchSize' | 'hiddenUnits' | 'optimizer' | 'seed';
 
 // ───────────────────────────── export & labelling ─────────────────────────────
 
@@ -168,8 +142,6 @@ export type ExportResult = {
 
 export type ImageInput = { path: string } | { dataBase64: string; name: string };
 
-export type Prediction = { label: string; probability: number };
-
 export type Classification = {
   source: string;
   predictions: Prediction[];
@@ -179,86 +151,139 @@ export type Classification = {
   engine: string;
 };
 
-export type CacheInfo = { dir: string; entries: number; bytes: number };
+// ───────────────────────────── the method table ─────────────────────────────
 
-export type Settings = { backend: BackendId | 'auto'; featureEngine: FeatureEnginePreference };
+/**
+ * One method of the contract: what it does, and (at compile time only) its request and reply
+ * types. `types` never exists at run time; it only carries `Req` and `Reply` to `CoreApi`.
+ */
+export type MethodMeta<Req = unknown, Reply = unknown> = { readonly summary: string; readonly types?: (request: Req) => Reply };
+const method = <Req, Reply>(summary: string): MethodMeta<Req, Reply> => ({ summary });
 
-// ───────────────────────────── the API ─────────────────────────────
+/** A request with no fields. */
+type NoFields = Record<string, never>;
 
-export type CoreApi = {
-  getEngine(req: Record<string, never>): Promise<EngineStatus>;
-  getSettings(req: Record<string, never>): Promise<Settings>;
-  /** Changing the backend applies to the next run (and restarts nothing running). */
-  updateSettings(req: Partial<Settings>): Promise<Settings>;
-  getHyperparameters(req: Record<string, never>): Promise<{ hyperparameters: HyperparameterSpec[]; presets: Preset[] }>;
+/** Every method of the contract. Adding one here (plus its schema in validate.ts and its handler) is all it takes. */
+export const METHODS = {
+  getEngine: method<NoFields, EngineStatus>('The active backend, its device, why better ones are unused, and the bottleneck engine.'),
+  getSettings: method<NoFields, Settings>('The saved backend and bottleneck-engine preferences.'),
+  updateSettings: method<Partial<Settings>, Settings>('Changes the preferences; a backend change applies to the next run (and restarts nothing running).'),
+  getHyperparameters: method<NoFields, { hyperparameters: HyperparameterSpec[]; presets: Preset[] }>('retrain.py\'s hyperparameters with their bounds, and the presets.'),
 
-  /** Asks the host for a folder (Electron: native dialog). Resolves null where no dialog exists or it was cancelled. */
-  pickFolder(req: { purpose: 'dataset' | 'model' | 'export' }): Promise<string | null>;
-  openDataset(req: { path: string; validationPercent?: number; testPercent?: number }): Promise<DatasetSummary>;
-  listDatasetImages(req: { datasetId: string; className?: string; split?: Split; offset?: number; limit?: number }): Promise<{ total: number; images: DatasetImageRow[] }>;
+  pickFolder: method<{ purpose: FolderPurpose }, string | null>('Asks the host for a folder (Electron: native dialog) and grants it; null where no dialog exists or it was cancelled.'),
+  openDataset: method<{ path: string; validationPercent?: number; testPercent?: number }, DatasetSummary>('Scans a folder of class sub-folders: classes, splits, issues, duplicates.'),
+  listDatasetImages: method<{ datasetId: string; className?: string; split?: Split; offset?: number; limit?: number }, { total: number; images: DatasetImageRow[] }>(
+    'One page of an opened dataset\'s images, optionally of one class or split.',
+  ),
 
-  listModels(req: Record<string, never>): Promise<ModelSummary[]>;
-  downloadModel(req: { modelId: string }): Promise<ModelSummary>;
-  importModel(req: { path: string; name?: string; bottleneckNode?: string; labelsPath?: string; spec?: Partial<PreprocessSpec> }): Promise<ModelSummary>;
-  setBottleneckNode(req: { modelId: string; node: string }): Promise<ModelSummary>;
-  describeModel(req: { modelId: string } | { runId: string }): Promise<ModelGraph>;
+  listModels: method<NoFields, ModelSummary[]>('Catalog, imported and exported models.'),
+  downloadModel: method<{ modelId: string }, ModelSummary>('Downloads (or resumes) a catalog model into the cache.'),
+  importModel: method<{ path: string; name?: string; bottleneckNode?: string; labelsPath?: string; spec?: Partial<PreprocessSpec> }, ModelSummary>(
+    'Imports a TF.js model folder.',
+  ),
+  setBottleneckNode: method<{ modelId: string; node: string }, ModelSummary>('Chooses the node whose output is the bottleneck.'),
+  describeModel: method<{ modelId: string } | { runId: string }, ModelGraph>('The graph of a model, or of the model a run trained on; writes nothing.'),
 
-  startTraining(req: { datasetId: string; config: Partial<TrainingConfig>; name?: string }): Promise<{ runId: string }>;
-  startSweep(req: { datasetId: string; config: Partial<TrainingConfig>; parameter: SweepParameter; values: (number | string)[] }): Promise<{ sweepId: string; runIds: string[] }>;
-  cancelTraining(req: { runId: string }): Promise<void>;
+  startTraining: method<{ datasetId: string; config: Partial<TrainingConfig>; name?: string }, { runId: string }>('Queues one training run.'),
+  startSweep: method<{ datasetId: string; config: Partial<TrainingConfig>; parameter: SweepParameter; values: (number | string)[] }, { sweepId: string; runIds: string[] }>(
+    'Queues one run per value of one hyperparameter.',
+  ),
+  cancelTraining: method<{ runId: string }, void>('Cancels a queued or running run.'),
 
-  listRuns(req: Record<string, never>): Promise<RunSummary[]>;
-  getRun(req: { runId: string }): Promise<RunDetail>;
-  renameRun(req: { runId: string; name: string }): Promise<RunSummary>;
-  deleteRun(req: { runId: string }): Promise<void>;
-  exportScalars(req: { runIds: string[]; format: 'csv' | 'json' }): Promise<{ fileName: string; mimeType: string; text: string }>;
-  exportRun(req: { runId: string; path?: string; onnx?: boolean }): Promise<ExportResult>;
+  listRuns: method<NoFields, RunSummary[]>('Every run, newest first.'),
+  getRun: method<{ runId: string }, RunDetail>('One run with its metrics and evaluation.'),
+  renameRun: method<{ runId: string; name: string }, RunSummary>('Renames a run.'),
+  deleteRun: method<{ runId: string }, void>('Deletes a finished run\'s folder.'),
+  exportScalars: method<{ runIds: string[]; format: ScalarFormat }, { fileName: string; mimeType: string; text: string }>('The metrics of runs as CSV or JSON text.'),
+  exportRun: method<{ runId: string; path?: string; onnx?: boolean }, ExportResult>('Writes a run\'s trained model (TF.js, optionally ONNX) to a folder.'),
 
-  classify(req: { runId?: string; modelId?: string; image: ImageInput; topK?: number }): Promise<Classification>;
+  classify: method<{ runId?: string; modelId?: string; image: ImageInput; topK?: number }, Classification>('Labels one image with a run\'s or a model\'s classifier.'),
 
-  getCacheInfo(req: Record<string, never>): Promise<CacheInfo>;
-  clearCache(req: Record<string, never>): Promise<CacheInfo>;
-};
+  getCacheInfo: method<NoFields, CacheInfo>('Size of the bottleneck cache.'),
+  clearCache: method<NoFields, CacheInfo>('Empties the bottleneck cache.'),
+} as const satisfies Record<string, MethodMeta<never, unknown>>;
 
-export type ApiMethod = keyof CoreApi;
-export type ApiRequest<M extends ApiMethod> = Parameters<CoreApi[M]>[0];
-export type ApiReply<M extends ApiMethod> = Awaited<ReturnType<CoreApi[M]>>;
+type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;
+type ReplyOf<T> = T extends { readonly types?: (request: never) => infer Reply } ? Reply : never;
 
-/** Events pushed from the engine to every connected client. */
-export type CoreEvents = {
-  'dataset.progress': [{ root: string; done: number; total: number }];
-  'model.download': [DownloadProgress];
-  'run.phase': [{ runId: string; phase: RunPhase; message: string }];
-  'bottlenecks.progress': [{ runId: string } & BottleneckProgress];
-  'training.progress': [{ runId: string; step: number; totalSteps: number; point?: MetricPoint }];
-  'run.finished': [RunSummary];
-  'engine.changed': [EngineStatus];
-};
+export type ApiMethod = keyof typeof METHODS;
+export type ApiRequest<M extends ApiMethod> = RequestOf<(typeof METHODS)[M]>;
+export type ApiReply<M extends ApiMethod> = ReplyOf<(typeof METHODS)[M]>;
 
+/** The API as an object: what the service implements and clients call. */
+export type CoreApi = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiReply<M>> };
+
+/** Every method name, in table order, for adapters that build handler tables. */
+export const API_METHODS = Object.keys(METHODS) as ApiMethod[];
+
+/** True when `name` is a method of the contract (an own key of METHODS: never `__proto__`, `constructor`…). */
+export function isApiMethodName(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.hasOwn(METHODS, name);
+}
+
+// ───────────────────────────── the event table ─────────────────────────────
+
+/** One pushed event: what it says, and (compile time only) its payload type. */
+export type EventMeta<Payload = unknown> = { readonly summary: string; readonly payload?: Payload };
+const event = <Payload>(summary: string): EventMeta<Payload> => ({ summary });
+
+/** Every event the engine pushes to every connected client; both transports forward each with no other edit. */
+export const EVENTS = {
+  'dataset.progress': event<{ root: string; done: number; total: number }>('Images scanned while a dataset opens.'),
+  'model.download': event<DownloadProgress>('Bytes of a model download.'),
+  'run.phase': event<{ runId: string; phase: RunPhase; message: string }>('A run moved to another phase.'),
+  'bottlenecks.progress': event<{ runId: string } & BottleneckProgress>('Bottlenecks computed or read from the cache.'),
+  'training.progress': event<{ runId: string; step: number; totalSteps: number; point?: MetricPoint }>('A training step, with its metrics at evaluation steps.'),
+  'run.finished': event<RunSummary>('A run completed, failed or was cancelled.'),
+  'engine.changed': event<EngineStatus>('The backend or bottleneck engine changed.'),
+} as const satisfies Record<string, EventMeta>;
+
+/** Events only the desktop host sends (on the same IPC channel): the user chose a folder from the application menu. */
+export const HOST_EVENTS = {
+  'menu.openDataset': event<{ path: string }>('File → Open Dataset Folder… chose a folder.'),
+  'menu.importModel': event<{ path: string }>('File → Import Model… chose a folder.'),
+} as const satisfies Record<string, EventMeta>;
+
+type PayloadOf<T> = T extends { readonly payload?: infer Payload } ? Payload : never;
+
+/** Events as listener argument lists (the shape of Node's EventEmitter maps). */
+export type CoreEvents = { [E in keyof typeof EVENTS]: [PayloadOf<(typeof EVENTS)[E]>] };
 export type EventName = keyof CoreEvents;
 export type EventPayload<E extends EventName> = CoreEvents[E][0];
 
-/** Every method name, for adapters that build handler tables; a missing key is a compile error. */
-export const API_METHODS = [
-  'getEngine', 'getSettings', 'updateSettings', 'getHyperparameters',
-  'pickFolder', 'openDataset', 'listDatasetImages',
-  'listModels', 'downloadModel', 'importModel', 'setBottleneckNode', 'describeModel',
-  'startTraining', 'startSweep', 'cancelTraining',
-  'listRuns', 'getRun', 'renameRun', 'deleteRun', 'exportScalars', 'exportRun',
-  'classify', 'getCacheInfo', 'clearCache',
-] as const satisfies readonly ApiMethod[];
+export type HostEvents = { [E in keyof typeof HOST_EVENTS]: [PayloadOf<(typeof HOST_EVENTS)[E]>] };
+export type HostEventName = keyof HostEvents;
+export type HostEventPayload<E extends HostEventName> = HostEvents[E][0];
 
-/** Compile-time check that API_METHODS lists every method exactly. */
-type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
-const everyMethodListed: Missing extends never ? true : Missing = true;
-void everyMethodListed;
+/** Every event name, in table order. */
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+export const HOST_EVENT_NAMES = Object.keys(HOST_EVENTS) as HostEventName[];
 
-export const EVENT_NAMES = [
-  'dataset.progress', 'model.download', 'run.phase', 'bottlenecks.progress', 'training.progress', 'run.finished', 'engine.changed',
-] as const satisfies readonly EventName[];
+/** True when `name` is a core event (an own key of EVENTS). */
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(EVENTS, name);
+}
+
+// ───────────────────────────── on the wire ─────────────────────────────
 
 /** The wire form of an error. */
 export type WireError = { code: string; message: string; details?: Record<string, unknown> };
+
+/** What one call resolves to on the wire (IPC and HTTP alike): never a thrown error. */
+export type WireReply<T = unknown> = { result: T } | { error: WireError };
+
+/** A pushed event on the wire (IPC's event channel, the HTTP event socket). */
+export type WireEvent = { event: EventName | HostEventName; payload: unknown };
+
+/**
+ * What the Electron preload exposes on `window.retrainStudio`. `FileLike` is the DOM's `File`
+ * (this file sees no DOM types): a dropped file, whose absolute path the host knows.
+ */
+export type PreloadBridge<FileLike = never> = {
+  invoke(method: ApiMethod, request: unknown): Promise<WireReply>;
+  on(event: EventName | HostEventName, listener: (payload: unknown) => void): () => void;
+  getPathForFile(file: FileLike): string;
+};
 
 /** A client of the API with event subscription: what the renderer and tests use. */
 export type ApiClient = CoreApi & {

@@ -7,13 +7,26 @@
 import { z } from 'zod';
 import { CoreError } from '../core/errors.js';
 import { HYPERPARAMETERS } from '../core/training/hyperparameters.js';
-import { API_METHODS, LIMITS, type ApiMethod, type ApiRequest, type TrainingConfig } from './contract.js';
+import {
+  BACKEND_CHOICES,
+  FEATURE_ENGINES,
+  FOLDER_PURPOSES,
+  isApiMethodName,
+  LIMITS,
+  SCALAR_FORMATS,
+  SPLITS,
+  SWEEP_PARAMETERS,
+  type ApiMethod,
+  type ApiRequest,
+  type TrainingConfig,
+} from './contract.js';
+import { DEFAULTS } from './wire.js';
 
 const path = z.string().min(1).max(LIMITS.pathChars).refine((p) => !p.includes('\0'), 'must not contain NUL');
 const id = z.string().min(1).max(LIMITS.nameChars);
 const empty = z.object({}).strict();
 const percent = z.number().min(0).max(90);
-const split = z.enum(['train', 'validation', 'test']);
+const split = z.enum(SPLITS);
 
 const normalization = z.union([
   z.object({ kind: z.literal('range'), min: z.number().finite(), max: z.number().finite() }).strict(),
@@ -63,13 +76,13 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   getSettings: empty,
   updateSettings: z
     .object({
-      backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
-      featureEngine: z.enum(['auto', 'tfjs', 'onnx']),
+      backend: z.enum(BACKEND_CHOICES),
+      featureEngine: z.enum(FEATURE_ENGINES),
     })
     .partial()
     .strict(),
   getHyperparameters: empty,
-  pickFolder: z.object({ purpose: z.enum(['dataset', 'model', 'export']) }).strict(),
+  pickFolder: z.object({ purpose: z.enum(FOLDER_PURPOSES) }).strict(),
   openDataset: z.object({ path, validationPercent: percent.optional(), testPercent: percent.optional() }).strict(),
   listDatasetImages: z
     .object({
@@ -98,7 +111,7 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
     .object({
       datasetId: id,
       config: trainingConfig,
-      parameter: z.enum(['learningRate', 'howManyTrainingSteps', 'trainBatchSize', 'hiddenUnits', 'optimizer', 'seed']),
+      parameter: z.enum(SWEEP_PARAMETERS),
       values: z.array(z.union([z.number().finite(), z.string().max(40)])).min(1).max(LIMITS.sweepValues),
     })
     .strict(),
@@ -107,14 +120,14 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   getRun: z.object({ runId: id }).strict(),
   renameRun: z.object({ runId: id, name: z.string().trim().min(1).max(LIMITS.nameChars) }).strict(),
   deleteRun: z.object({ runId: id }).strict(),
-  exportScalars: z.object({ runIds: z.array(id).min(1).max(LIMITS.runIds), format: z.enum(['csv', 'json']) }).strict(),
+  exportScalars: z.object({ runIds: z.array(id).min(1).max(LIMITS.runIds), format: z.enum(SCALAR_FORMATS) }).strict(),
   exportRun: z.object({ runId: id, path: path.optional(), onnx: z.boolean().optional() }).strict(),
   classify: z
     .object({
       runId: id.optional(),
       modelId: id.optional(),
       image,
-      topK: z.number().int().min(1).max(100).optional(),
+      topK: z.number().int().min(1).max(DEFAULTS.maxTopK).optional(),
     })
     .strict()
     .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
@@ -123,9 +136,7 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */
-export function isApiMethod(name: unknown): name is ApiMethod {
-  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name);
-}
+export const isApiMethod = isApiMethodName;
 
 /**
  * Checks a request from an untrusted client. Throws CoreError('INVALID_ARGUMENT') naming
@@ -134,7 +145,7 @@ export function isApiMethod(name: unknown): name is ApiMethod {
 export function validateRequest<M extends ApiMethod>(method: M, raw: unknown): ApiRequest<M> {
   if (!isApiMethod(method)) throw new CoreError('INVALID_ARGUMENT', `Unknown method ${JSON.stringify(String(method)).slice(0, 80)}.`);
   const result = schemas[method].safeParse(raw ?? {});
-  if (result.success) return result.data;
+  if (result.success) return result.data as ApiRequest<M>;
   const issue = result.error.issues[0];
   const where = issue?.path.length ? issue.path.join('.') : 'request';
   if (issue?.code === 'too_big' && issue.origin === 'string') {

@@ -15,30 +15,22 @@ import {
   type ApiMethod,
   type EventName,
   type EventPayload,
-  type WireError,
+  type HostEventName,
+  type HostEventPayload,
+  type PreloadBridge as Bridge,
 } from '../../src-main/api/contract.js';
+import { DEFAULTS, imageRouteUrl, imageSchemeUrl, ROUTES } from '../../src-main/api/wire.js';
 
 export { CoreError };
 
 /** What the Electron preload exposes on `window.retrainStudio` (and nothing more). */
-export type PreloadBridge = {
-  invoke(method: string, request: unknown): Promise<{ result: unknown } | { error: WireError }>;
-  on(event: string, listener: (payload: unknown) => void): () => void;
-  /** The absolute path of a dropped or picked file (Electron's `webUtils.getPathForFile`). */
-  getPathForFile(file: File): string;
-};
+export type PreloadBridge = Bridge<File>;
 
 declare global {
   interface Window {
     retrainStudio?: PreloadBridge;
   }
 }
-
-/** Events only the desktop host sends: the user chose a folder from the application menu. */
-export type HostEvents = {
-  'menu.openDataset': { path: string };
-  'menu.importModel': { path: string };
-};
 
 /** Where events come from and whether the link is up (the WebSocket can drop and reconnect). */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -55,7 +47,7 @@ export type Transport = {
   /** Event-link state changes (HTTP only; Electron's link is always open). */
   onConnection(listener: (state: ConnectionState) => void): () => void;
   /** Host (menu) events; never fire in a browser. */
-  onHost<E extends keyof HostEvents>(event: E, listener: (payload: HostEvents[E]) => void): () => void;
+  onHost<E extends HostEventName>(event: E, listener: (payload: HostEventPayload<E>) => void): () => void;
 };
 
 /** Builds the typed client from any transport; the method list comes from `API_METHODS`. */
@@ -79,7 +71,7 @@ export function createElectronTransport(bridge: PreloadBridge): Transport {
       return reply?.result;
     },
     on: (event, listener) => bridge.on(event, listener),
-    imageUrl: electronImageUrl,
+    imageUrl: imageSchemeUrl,
     getPathForFile(file) {
       try {
         return bridge.getPathForFile(file) || null;
@@ -94,16 +86,10 @@ export function createElectronTransport(bridge: PreloadBridge): Transport {
     onHost(event, listener) {
       return bridge.on(event, (payload) => {
         const path = (payload as { path?: unknown } | null)?.path;
-        if (typeof path === 'string') listener({ path } as HostEvents[typeof event]);
+        if (typeof path === 'string') listener({ path } as HostEventPayload<typeof event>);
       });
     },
   };
-}
-
-/** The custom protocol the Electron main process registers for local images. */
-export function electronImageUrl(path: string, thumbnailSizePx?: number): string {
-  const base = `rs-image://local/${encodeURIComponent(path)}`;
-  return thumbnailSizePx ? `${base}?thumb=${thumbnailSizePx}` : base;
 }
 
 /** Options for the HTTP transport; every field has a browser default, tests inject fakes. */
@@ -144,7 +130,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
 
   const connect = () => {
     reconnectTimer = null;
-    const wsUrl = baseUrl.replace(/^http/, 'ws') + '/events';
+    const wsUrl = baseUrl.replace(/^http/, 'ws') + ROUTES.events;
     setState('connecting');
     let ws: WebSocket;
     try {
@@ -197,7 +183,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
     async invoke(method, request) {
       let response: Response;
       try {
-        response = await fetchImpl(`${baseUrl}/api/${method}`, {
+        response = await fetchImpl(`${baseUrl}${ROUTES.apiPrefix}${method}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify(request ?? {}),
@@ -237,12 +223,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
         set.delete(listener);
       };
     },
-    imageUrl(path, thumbnailSizePx) {
-      const url = thumbnailSizePx
-        ? `${baseUrl}/files/thumbnail?path=${encodeURIComponent(path)}&size=${thumbnailSizePx}`
-        : `${baseUrl}/files/image?path=${encodeURIComponent(path)}`;
-      return withToken(url);
-    },
+    imageUrl: (path, thumbnailSizePx) => withToken(baseUrl + imageRouteUrl(path, thumbnailSizePx)),
     getPathForFile: () => null,
     onHost: () => () => {},
     onConnection(listener) {
@@ -291,12 +272,6 @@ export function getTransport(): Transport {
   return transport;
 }
 
-/** Replaces the transport (tests, or a mock during development); resets the client. */
-export function setTransport(next: Transport): void {
-  transport = next;
-  client = createClient(next);
-}
-
 /** The typed API client (lazily built on the transport picked at start). */
 export const api: ApiClient = new Proxy({} as ApiClient, {
   get(_target, property: string | symbol) {
@@ -311,7 +286,7 @@ export function onEvent<E extends EventName>(event: E, listener: (payload: Event
 }
 
 /** Subscribes to a desktop host event (menu choices); a no-op in a browser. */
-export function onHostEvent<E extends keyof HostEvents>(event: E, listener: (payload: HostEvents[E]) => void): () => void {
+export function onHostEvent<E extends HostEventName>(event: E, listener: (payload: HostEventPayload<E>) => void): () => void {
   return getTransport().onHost(event, listener);
 }
 
@@ -321,7 +296,7 @@ export function imageUrl(path: string): string {
 }
 
 /** URL of a JPEG thumbnail of a local image, `sizePx` on its longer side. */
-export function thumbnailUrl(path: string, sizePx = 160): string {
+export function thumbnailUrl(path: string, sizePx: number = DEFAULTS.thumbnailPx): string {
   return getTransport().imageUrl(path, sizePx);
 }
 

@@ -9,6 +9,7 @@ import { CoreError } from '../errors.js';
 import { decodeImage, type PreprocessSpec } from '../images/index.js';
 import { loadGraphModelFromDir, loadLayersModelFromDir } from '../tf/file-io.js';
 import type { ExportMetadata } from '../export/index.js';
+import type { Prediction } from './types.js';
 
 /** Anything that turns preprocessed pixels into class probabilities. */
 export interface ImageClassifier {
@@ -20,7 +21,7 @@ export interface ImageClassifier {
   dispose(): void;
 }
 
-export type Prediction = { label: string; probability: number };
+export type { Prediction } from './types.js';
 export type ClassifyResult = { predictions: Prediction[]; durationMs: number; preprocessMs: number; inferenceMs: number; engine: string };
 
 /** The top `k` labels of a probability row, most likely first. */

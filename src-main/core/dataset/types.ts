@@ -1,5 +1,7 @@
+/** The sets an image can belong to. */
+export const SPLITS = ['train', 'validation', 'test'] as const;
 /** Which set an image belongs to. */
-export type Split = 'train' | 'validation' | 'test';
+export type Split = (typeof SPLITS)[number];
 
 /** One usable image of the dataset. */
 export type DatasetImage = {

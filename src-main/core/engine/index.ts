@@ -4,23 +4,17 @@
  * The tfjs-node packages are optional dependencies and are loaded only here, with their
  * failures turned into reasons a person can act on.
  */
-import type { BackendId, EngineCandidate, EngineInfo } from './types.js';
+import { BACKEND_IDS, type BackendId, type EngineCandidate, type EngineInfo } from './types.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 
-export type { BackendId, EngineCandidate, EngineInfo } from './types.js';
-
-
-/** Every backend id, best first. */
-export const BACKEND_IDS: readonly BackendId[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_IDS, type BackendId, type EngineCandidate, type EngineInfo } from './types.js';
 
 /** The environment variable that forces a backend when `force` is not given. */
 export const BACKEND_ENV_VAR = 'RETRAIN_STUDIO_BACKEND';
-
-
 
 /** Optional sink for what the engine choice did (core never prints). */
 export type EngineLogger = { info?(message: string): void; warn?(message: string): void };
@@ -183,7 +177,7 @@ function probe(spec: CandidateSpec): Promise<Probe> {
 
 function parseBackendId(value: string, source: string): BackendId {
   const id = value.trim() as BackendId;
-  if (!BACKEND_IDS.includes(id)) {
+  if (!(BACKEND_IDS as readonly string[]).includes(id)) {
     throw new CoreError('INVALID_ARGUMENT', `${source} is "${value}"; accepted values: ${BACKEND_IDS.join(', ')}.`);
   }
   return id;

@@ -1,7 +1,9 @@
-/** Plain data types of the engine choice (no Node, no tfjs): re-exported by the API contract. */
+/** Plain data of the engine choice (no Node, no tfjs): re-exported by the API contract. */
 
-/** A TF.js backend choice, best first: tfjs-node-gpu, tfjs-node, wasm, cpu. */
-export type BackendId = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** Every TF.js backend choice, best first: tfjs-node-gpu, tfjs-node, wasm, cpu. */
+export const BACKEND_IDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** A TF.js backend choice. */
+export type BackendId = (typeof BACKEND_IDS)[number];
 
 /** One backend the engine choice considered. */
 export type EngineCandidate = {

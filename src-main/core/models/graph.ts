@@ -5,39 +5,11 @@
  */
 import { describeNormalization } from '../images/spec.js';
 import { inspectModelDir } from './inspect.js';
-import { findNode, type Shape } from './topology.js';
-import type { ModelFormat, ModelInfo } from './types.js';
+import type { GraphEdge, GraphNode, ModelGraph } from './data-types.js';
+import { findNode } from './topology.js';
+import type { ModelInfo } from './types.js';
 
-/** A node of the graph view (constants are folded into their consumers). */
-export type GraphNode = {
-  id: string;
-  name: string;
-  /** Layer class (layers models) or graph op. */
-  op: string;
-  outputShape: Shape | null;
-  params: number;
-  /** Innermost group id, for collapsing. */
-  group?: string;
-  attributes: Record<string, string | number | boolean | null>;
-};
-
-/** A tensor flowing from one node to another, with its shape. */
-export type GraphEdge = { from: string; to: string; shape: Shape | null };
-/** A collapsible group; `parent` nests groups. */
-export type GraphGroup = { id: string; label: string; parent?: string };
-
-/** Everything the graph view draws for one model (same shape as the API contract's ModelGraph). */
-export type ModelGraph = {
-  modelId: string;
-  format: ModelFormat;
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  groups: GraphGroup[];
-  input: { name: string; shape: Shape; dtype: string; normalization: string; crop: string };
-  bottleneck: { name: string; shape: Shape | null };
-  output: { name: string; shape: Shape | null };
-  totalParams: number;
-};
+export type { GraphEdge, GraphGroup, GraphNode, ModelGraph } from './data-types.js';
 
 /**
  * Describes `info`'s model graph. Constants of graph models are not nodes: their

@@ -18,19 +18,11 @@ import { CATALOG } from './catalog.js';
 import { downloadFile, type FetchLike } from './download.js';
 import { inspectModelDir, modelIO, requireNode, type InspectedModel } from './inspect.js';
 import { defaultBottleneckNode, featureSizeOf, findNode, isGraphModelJson, outputIsSoftmax, type ModelTopology } from './topology.js';
+import type { DownloadProgress } from './data-types.js';
 import type { CatalogEntry, ModelInfo } from './types.js';
 import { groupByteLength } from './weights.js';
 
-/** Progress of one model download. Bytes count every file (model.json and shards). */
-export type DownloadProgress = {
-  modelId: string;
-  /** Bytes on disk so far, including bytes resumed from an earlier attempt. */
-  receivedBytes: number;
-  /** Whole model size once model.json is known (before that null). */
-  totalBytes: number | null;
-  /** The file being fetched, relative to the model folder. */
-  file: string;
-};
+export type { DownloadProgress } from './data-types.js';
 
 /** Options for ModelStore.download. */
 export type DownloadOptions = {

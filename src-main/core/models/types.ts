@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessSpec } from '../images/spec.js';
+import type { ModelFormat } from './data-types.js';
 
-/** How a TF.js model is stored: a Keras-style layers model or a converted graph model. */
-export type ModelFormat = 'layers' | 'graph';
+export type { ModelFormat } from './data-types.js';
 
 /** A catalog row: one downloadable official model. Data, not code (see catalog.ts). */
 export type CatalogEntry = {

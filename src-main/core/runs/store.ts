@@ -12,39 +12,18 @@ import { randomBytes } from 'node:crypto';
 import { CoreError } from '../errors.js';
 import { writeAtomic } from '../tf/file-io.js';
 import type { ModelInfo } from '../models/types.js';
-import type { TrainingConfig, MetricPoint } from '../training/index.js';
+import type { MetricPoint } from '../training/index.js';
 import type { EvaluationSummary } from '../evaluation/index.js';
-import type { PhaseTimes, RunStatus } from './types.js';
+import type { RunConfigField, RunStatus, RunSummary } from './types.js';
 import { acquireLease, readLease, type HeldLease } from './lease.js';
 
-export type { PhaseTimes, RunStatus } from './types.js';
+export type { PhaseTimes, RunStatus, RunSummary } from './types.js';
 
-export type RunConfigRecord = {
-  id: string;
-  name: string;
-  createdAt: string;
-  datasetRoot: string;
-  modelId: string;
-  /** The model as it was when the run started (its bottleneck node may change later). */
-  model: ModelInfo;
-  config: TrainingConfig;
-  classes: string[];
-  sweepId?: string;
-  appVersion: string;
-};
+/** config.json: what was trained, plus the model as it was when the run started (its bottleneck node may change later). */
+export type RunConfigRecord = Pick<RunSummary, RunConfigField> & { model: ModelInfo; appVersion: string };
 
-export type RunSummaryRecord = {
-  status: RunStatus;
-  backend: string;
-  featureEngine: string;
-  device: string;
-  phases: PhaseTimes;
-  durationMs?: number;
-  testAccuracy?: number;
-  evaluation?: EvaluationSummary;
-  error?: string;
-  finishedAt?: string;
-};
+/** summary.json: how the run went. */
+export type RunSummaryRecord = Omit<RunSummary, RunConfigField> & { evaluation?: EvaluationSummary; finishedAt?: string };
 
 /**
  * A run as listed. `live` is true while some process (this one or another sharing the data

@@ -1,4 +1,5 @@
 /** Plain data types of runs (no Node): re-exported by the API contract. */
+import type { TrainingConfig } from '../training/types.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -12,3 +13,28 @@ export type PhaseTimes = {
   evaluationMs?: number;
   saveMs?: number;
 };
+
+/** A run as clients see it: what was trained (config.json) and how it went (summary.json). */
+export type RunSummary = {
+  id: string;
+  name: string;
+  createdAt: string;
+  status: RunStatus;
+  datasetRoot: string;
+  modelId: string;
+  config: TrainingConfig;
+  classes: string[];
+  /** TF.js backend and bottleneck engine used, e.g. `wasm`, `onnxruntime-cpu`. */
+  backend: string;
+  featureEngine: string;
+  device: string;
+  phases: PhaseTimes;
+  durationMs?: number;
+  testAccuracy?: number;
+  error?: string;
+  /** Id of the sweep this run belongs to. */
+  sweepId?: string;
+};
+
+/** The fields of RunSummary that config.json holds; summary.json holds the others. */
+export type RunConfigField = 'id' | 'name' | 'createdAt' | 'datasetRoot' | 'modelId' | 'config' | 'classes' | 'sweepId';

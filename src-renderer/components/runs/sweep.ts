@@ -2,8 +2,7 @@
 import type { HyperparameterSpec, SweepParameter } from '../../../src-main/api/contract.js';
 import { LIMITS } from '../../../src-main/api/contract.js';
 
-/** The sweepable hyperparameters (the contract's `SweepParameter`), in menu order. */
-export const SWEEP_PARAMETERS: readonly SweepParameter[] = ['learningRate', 'howManyTrainingSteps', 'trainBatchSize', 'hiddenUnits', 'optimizer', 'seed'];
+export { SWEEP_PARAMETERS } from '../../../src-main/api/contract.js';
 
 /** Example values offered for each parameter. */
 export const SWEEP_EXAMPLES: Record<SweepParameter, string> = {

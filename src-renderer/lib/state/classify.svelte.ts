@@ -3,6 +3,7 @@
  * and the last result (top-k predictions with timings).
  */
 import { LIMITS, type Classification, type ImageInput } from '../../../src-main/api/contract.js';
+import { DEFAULTS } from '../../../src-main/api/wire.js';
 import { api, CoreError, handleError, imageUrl } from '../api.js';
 import { models } from './models.svelte.js';
 import { runs } from './runs.svelte.js';
@@ -28,7 +29,7 @@ export class ClassifyState {
   #previewUrl = $state<string | null>(null);
   #imageName = $state<string | null>(null);
   #loading = $state(false);
-  #topK = $state(5);
+  #topK = $state<number>(DEFAULTS.topK);
   #objectUrl: string | null = null;
 
   /** The explicit choice, else the newest completed run, else the first labelled model. */
@@ -69,7 +70,7 @@ export class ClassifyState {
     return this.#topK;
   }
   set topK(value: number) {
-    this.#topK = Math.max(1, Math.min(20, Math.round(value) || 5));
+    this.#topK = Math.max(1, Math.min(DEFAULTS.maxTopK, Math.round(value) || DEFAULTS.topK));
   }
 
   /** Classifies a local file by path (dataset thumbnails, Electron drops). */
@@ -102,7 +103,7 @@ export class ClassifyState {
     this.#result = null;
     this.#imageName = null;
     this.#loading = false;
-    this.#topK = 5;
+    this.#topK = DEFAULTS.topK;
   }
 
   async #classify(image: ImageInput): Promise<Classification | null> {

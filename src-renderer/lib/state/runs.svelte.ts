@@ -1,5 +1,5 @@
 /** Training runs on disk: the list, per-run colours, details (metrics, evaluation) and exports. */
-import type { ExportResult, RunDetail, RunSummary } from '../../../src-main/api/contract.js';
+import type { ExportResult, RunDetail, RunSummary, ScalarFormat } from '../../../src-main/api/contract.js';
 import { api, handleError } from '../api.js';
 import { toasts } from './toasts.svelte.js';
 
@@ -153,7 +153,7 @@ export class RunsState {
   }
 
   /** Downloads the overlaid runs' scalars as a file (CSV or JSON) through a Blob URL. */
-  async downloadScalars(runIds: string[], format: 'csv' | 'json' = 'csv'): Promise<void> {
+  async downloadScalars(runIds: string[], format: ScalarFormat = 'csv'): Promise<void> {
     if (runIds.length === 0) return;
     try {
       const file = await api.exportScalars({ runIds, format });

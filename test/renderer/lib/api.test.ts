@@ -4,7 +4,6 @@ import {
   createClient,
   createElectronTransport,
   createHttpTransport,
-  electronImageUrl,
   handleError,
   setErrorReporter,
   type PreloadBridge,
@@ -154,7 +153,7 @@ describe('createElectronTransport', () => {
   it('uses the rs-image protocol for images and the bridge for file paths', () => {
     const transport = createElectronTransport(bridge({ result: null }));
     expect(transport.imageUrl('/a b/c.jpg')).toBe('rs-image://local/%2Fa%20b%2Fc.jpg');
-    expect(electronImageUrl('/a/c.jpg', 96)).toBe('rs-image://local/%2Fa%2Fc.jpg?thumb=96');
+    expect(transport.imageUrl('/a/c.jpg', 96)).toBe('rs-image://local/%2Fa%2Fc.jpg?thumb=96');
     expect(transport.getPathForFile({} as File)).toBe('/home/me/a.jpg');
   });
 });
