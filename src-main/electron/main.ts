@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, protocol, session, shell, type WebContents } from 'electron';
+import type { FolderPurpose, HostEventName } from '../api/contract.js';
 import { createService } from '../api/service.js';
 import type { Logger, Service } from '../api/service-types.js';
 import { defaultDataDir } from '../core/paths.js';
@@ -136,8 +137,8 @@ function send(message: EventMessage): void {
 }
 
 /** The native folder dialog, attached to the window when there is one. */
-async function chooseFolder(purpose: 'dataset' | 'model' | 'export'): Promise<string | null> {
-  const titles = { dataset: 'Open a dataset folder (one sub-folder per class)', model: 'Import a TF.js model folder', export: 'Choose where to export' };
+async function chooseFolder(purpose: FolderPurpose): Promise<string | null> {
+  const titles: Record<FolderPurpose, string> = { dataset: 'Open a dataset folder (one sub-folder per class)', model: 'Import a TF.js model folder', export: 'Choose where to export' };
   const options: Electron.OpenDialogOptions = {
     title: titles[purpose],
     properties: purpose === 'export' ? ['openDirectory', 'createDirectory'] : ['openDirectory'],
@@ -164,7 +165,7 @@ function buildMenu(): void {
 }
 
 /** Menu → native dialog → grant the folder → ask the renderer to open it. */
-async function pickFromMenu(purpose: 'dataset' | 'model', event: 'menu.openDataset' | 'menu.importModel'): Promise<void> {
+async function pickFromMenu(purpose: Exclude<FolderPurpose, 'export'>, event: HostEventName): Promise<void> {
   try {
     const dir = await chooseFolder(purpose);
     if (!dir || !service) return;
@@ -183,7 +184,7 @@ async function showAbout(): Promise<void> {
     detail: [
       'Retrain the last layer of a pretrained image network on your own photos.',
       `Electron ${process.versions.electron} · Chromium ${process.versions.chrome} · Node ${process.versions.node}`,
-      `Data folder: ${dataDir()}`,
+      `Data folder: ${defaultDataDir()}`,
     ].join('\n'),
     buttons: ['OK'],
   };
@@ -191,13 +192,9 @@ async function showAbout(): Promise<void> {
   else await dialog.showMessageBox(options);
 }
 
-function dataDir(): string {
-  return defaultDataDir();
-}
-
 async function start(): Promise<void> {
   applySessionPolicy();
-  service = await createService({ dataDir: dataDir(), logger, pickFolder: chooseFolder });
+  service = await createService({ dataDir: defaultDataDir(), logger, pickFolder: chooseFolder });
   const rendererDir = path.join(app.getAppPath(), 'dist', 'renderer');
   protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir }));
   protocol.handle(IMAGE_SCHEME, createImageProtocolHandler({ service, logger }));

@@ -1,15 +1,19 @@
 /**
  * The preload, compiled to CommonJS and run the way Electron runs a sandboxed preload, with a
- * fake `electron` module: what it exposes, what it refuses, and that it talks on the
- * channels `ipc.ts` listens to.
+ * fake `electron` module: what it exposes, what it refuses, that it talks on wire's `IPC`
+ * channels, and that every contract event the main process forwards reaches a renderer
+ * listener (main's forwarder → IPC event channel → preload → the renderer's client).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { API_METHODS, EVENT_NAMES } from '../../src-main/api/contract.js';
-import { API_CHANNEL_PREFIX, EVENT_CHANNEL, type RetrainStudioBridge } from '../../src-main/electron/ipc.js';
+import { API_METHODS, EVENT_NAMES, HOST_EVENT_NAMES, type EventPayload } from '../../src-main/api/contract.js';
+import { IPC } from '../../src-main/api/wire.js';
+import { forwardEvents, type RetrainStudioBridge } from '../../src-main/electron/ipc.js';
+import { createClient, createElectronTransport } from '../../src-renderer/lib/api.js';
+import { createFakeService } from '../server/fake-service.js';
 
 const PRELOAD = path.resolve(import.meta.dirname, '../../src-main/electron/preload.cts');
 
@@ -30,7 +34,7 @@ const required: string[] = [];
 
 let bridge: RetrainStudioBridge;
 const push = (message: unknown) => {
-  for (const listener of rendererListeners.get(EVENT_CHANNEL) ?? []) listener({ sender: 'secret' }, message);
+  for (const listener of rendererListeners.get(IPC.event) ?? []) listener({ sender: 'secret' }, message);
 };
 
 beforeAll(() => {
@@ -58,16 +62,17 @@ describe('preload', () => {
     expect(Object.keys(bridge).sort()).toEqual(['getPathForFile', 'invoke', 'on']);
   });
 
-  it('invokes api:<method> for every contract method', async () => {
+  it('sends every contract method as { method, request } on IPC.invoke', async () => {
+    invoke.mockClear();
     for (const method of API_METHODS) {
-      expect(await bridge.invoke(method, { a: 1 })).toEqual({ result: { channel: API_CHANNEL_PREFIX + method, request: { a: 1 } } });
+      expect(await bridge.invoke(method, { a: 1 })).toEqual({ result: { channel: IPC.invoke, request: { method, request: { a: 1 } } } });
     }
     expect(invoke).toHaveBeenCalledTimes(API_METHODS.length);
   });
 
-  it('refuses unknown methods without touching IPC', async () => {
+  it('refuses method names that are not short strings without touching IPC (main checks the rest)', async () => {
     invoke.mockClear();
-    for (const method of ['__proto__', 'constructor', 'toString', 'nope', 'api:getEngine', 42]) {
+    for (const method of [42, '', null, { toString: () => 'getEngine' }, 'x'.repeat(101)]) {
       const reply = await bridge.invoke(method as never, {});
       expect(reply, String(method)).toEqual({ error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('Unknown method') } });
     }
@@ -89,12 +94,42 @@ describe('preload', () => {
     expect(progress).toEqual([{ step: 1 }]);
     expect(menu).toEqual([{ path: '/d' }]);
     // One IPC listener serves all subscriptions.
-    expect(rendererListeners.get(EVENT_CHANNEL)).toHaveLength(1);
+    expect(rendererListeners.get(IPC.event)).toHaveLength(1);
   });
 
-  it('accepts every contract event and refuses unknown ones', () => {
-    for (const event of EVENT_NAMES) expect(() => bridge.on(event, () => {})()).not.toThrow();
-    expect(() => bridge.on('__proto__' as never, () => {})).toThrow(/Unknown event/);
+  it('delivers every contract event forwarded by the main process to the renderer client’s listener', () => {
+    // Main: the real forwarder subscribed to a service, sending on the IPC event channel.
+    const service = createFakeService();
+    const stopForwarding = forwardEvents(service, (message) => push(message));
+    // Renderer: the real client on the real Electron transport over this preload's bridge.
+    const client = createClient(createElectronTransport(bridge));
+    const received = new Map<string, unknown[]>();
+    const offs = EVENT_NAMES.map((event) => client.on(event, (payload) => received.set(event, [...(received.get(event) ?? []), payload])));
+    for (const event of EVENT_NAMES) service.emit(event, { probe: event } as unknown as EventPayload<typeof event>);
+    stopForwarding();
+    offs.forEach((off) => off());
+    expect(Object.fromEntries(received)).toEqual(Object.fromEntries(EVENT_NAMES.map((event) => [event, [{ probe: event }]])));
+    // The forwarder unsubscribed everything it subscribed.
+    expect(service.listenerCount()).toBe(0);
+  });
+
+  it('delivers every host (menu) event to the renderer transport’s host listener', () => {
+    const transport = createElectronTransport(bridge);
+    const received: [string, unknown][] = [];
+    const offs = HOST_EVENT_NAMES.map((event) => transport.onHost(event, (payload) => received.push([event, payload])));
+    for (const event of HOST_EVENT_NAMES) push({ event, payload: { path: `/from/${event}` } });
+    offs.forEach((off) => off());
+    expect(received).toEqual(HOST_EVENT_NAMES.map((event) => [event, { path: `/from/${event}` }]));
+  });
+
+  it('keys listeners by name in a Map (`__proto__` is just a name) and checks names and listeners', () => {
+    const calls: unknown[] = [];
+    const off = bridge.on('__proto__' as never, (payload) => calls.push(payload));
+    push({ event: '__proto__', payload: 1 });
+    push({ event: 'constructor', payload: 2 });
+    off();
+    expect(calls).toEqual([1]);
+    expect(() => bridge.on(42 as never, () => {})).toThrow(/Unknown event/);
     expect(() => bridge.on('training.progress', 'not a function' as never)).toThrow(/function/);
   });
 
@@ -102,9 +137,10 @@ describe('preload', () => {
     expect(bridge.getPathForFile({ name: 'cat.jpg' } as File)).toBe('/dropped/cat.jpg');
   });
 
-  it('repeats the channel names ipc.ts uses', () => {
+  it('repeats exactly the channel names of api/wire.ts IPC, and no method or event list', () => {
     const source = readFileSync(PRELOAD, 'utf8');
-    expect(source).toContain(`const API_CHANNEL_PREFIX = '${API_CHANNEL_PREFIX}'`);
-    expect(source).toContain(`const EVENT_CHANNEL = '${EVENT_CHANNEL}'`);
+    expect(source).toContain(`const INVOKE_CHANNEL = '${IPC.invoke}';`);
+    expect(source).toContain(`const EVENT_CHANNEL = '${IPC.event}';`);
+    for (const name of [...API_METHODS, ...EVENT_NAMES, ...HOST_EVENT_NAMES]) expect(source, name).not.toContain(`'${name}'`);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * A typed fake of the service for adapter tests (server, Electron IPC and protocol).
- * The method table is typed `CoreApi`, so a method added to the contract and missing here
- * is a compile error. Calls are recorded; any method can be overridden per test.
+ * The method table is typed `CoreApi` (derived from the contract's METHODS), so a method
+ * added to the contract and missing here is a compile error (`tsc -p tsconfig.json`) and,
+ * at run time, an error from createFakeService. Calls are recorded; any method can be overridden per test.
  */
 import sharp from 'sharp';
 import {
+  API_METHODS,
   CoreError,
   type ApiMethod,
   type CoreApi,
@@ -99,10 +101,14 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     clearCache: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
+  // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an
+  // untyped run (vitest strips types) from serving a method the fake forgot.
+  const missing = API_METHODS.filter((method) => typeof api[method] !== 'function');
+  if (missing.length) throw new Error(`test/server/fake-service.ts has no ${missing.join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} to \`base\`.`);
 
-  // Record every call, then delegate.
+  // Record every contract call, then delegate.
   const recorded = Object.fromEntries(
-    (Object.keys(api) as ApiMethod[]).map((method) => [
+    API_METHODS.map((method: ApiMethod) => [
       method,
       (request: unknown) => {
         calls.push({ method, request });
