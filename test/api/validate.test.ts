@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateRequest, isApiMethod } from '../../src-main/api/validate.js';
-import { API_METHODS, LIMITS } from '../../src-main/api/contract.js';
+import { API_METHODS, BACKEND_CHOICES, FEATURE_ENGINES, FOLDER_PURPOSES, LIMITS, SCALAR_FORMATS, SPLITS, SWEEP_PARAMETERS } from '../../src-main/api/contract.js';
+import { DEFAULTS } from '../../src-main/api/wire.js';
 import { CoreError } from '../../src-main/core/errors.js';
 
 const rejects = (method: string, request: unknown, code = 'INVALID_ARGUMENT') => {
@@ -27,7 +28,31 @@ describe('validateRequest', () => {
   it('guards the method name itself', () => {
     expect(API_METHODS.every(isApiMethod)).toBe(true);
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 42]) expect(isApiMethod(name)).toBe(false);
-    rejects('__proto__', {});
+    expect(rejects('__proto__', {})).toBe('Unknown method "__proto__".');
+    expect(rejects('nope', {})).toBe('Unknown method "nope".');
+  });
+
+  it("accepts every value of the contract's enumerations, and the neighbours of none", () => {
+    for (const backend of BACKEND_CHOICES) expect(validateRequest('updateSettings', { backend })).toEqual({ backend });
+    for (const featureEngine of FEATURE_ENGINES) expect(validateRequest('updateSettings', { featureEngine })).toEqual({ featureEngine });
+    for (const purpose of FOLDER_PURPOSES) expect(validateRequest('pickFolder', { purpose })).toEqual({ purpose });
+    for (const format of SCALAR_FORMATS) expect(validateRequest('exportScalars', { runIds: ['r'], format })).toEqual({ runIds: ['r'], format });
+    for (const split of SPLITS) expect(validateRequest('listDatasetImages', { datasetId: 'd', split })).toEqual({ datasetId: 'd', split });
+    for (const parameter of SWEEP_PARAMETERS) {
+      const sweep = { datasetId: 'd', config: {}, parameter, values: [1, 2] };
+      expect(validateRequest('startSweep', sweep)).toEqual(sweep);
+    }
+    expect(rejects('updateSettings', { featureEngine: 'torch' })).toMatch(/^updateSettings: invalid featureEngine: /);
+    expect(rejects('pickFolder', { purpose: 'home' })).toMatch(/^pickFolder: invalid purpose: /);
+    expect(rejects('exportScalars', { runIds: ['r'], format: 'xml' })).toMatch(/^exportScalars: invalid format: /);
+    expect(rejects('startSweep', { datasetId: 'd', config: {}, parameter: 'validationPercentage', values: [1] })).toMatch(/^startSweep: invalid parameter: /);
+  });
+
+  it('bounds topK by the shared DEFAULTS.maxTopK', () => {
+    const request = { modelId: 'm', image: { path: '/a.jpg' }, topK: DEFAULTS.maxTopK };
+    expect(validateRequest('classify', request)).toEqual(request);
+    expect(rejects('classify', { ...request, topK: DEFAULTS.maxTopK + 1 })).toMatch(/^classify: invalid topK: /);
+    expect(rejects('classify', { ...request, topK: 0 })).toMatch(/^classify: invalid topK: /);
   });
 
   it.each([
