@@ -27,9 +27,18 @@ function ancestors(edges: GraphEdge[], target: string): Set<string> {
   return seen;
 }
 
+/** The layer that turns a 3-D or 4-D bottleneck into feature vectors; none for 2-D (or unknown) outputs. */
+function poolingNode(shape: (number | null)[] | null, featureSize: number, taken: Set<string>): GraphNode | null {
+  if (!shape || shape.length === 2) return null;
+  const [op, name] = shape.length === 4 ? ['GlobalAveragePooling2D', 'bottleneck_pool'] : shape.length === 3 ? ['GlobalAveragePooling1D', 'bottleneck_pool'] : ['Flatten', 'bottleneck_flatten'];
+  const id = taken.has(name) ? `${HEAD_GROUP.id}/${name}` : name;
+  return { id, name: id, op, outputShape: [null, featureSize], params: 0, attributes: {} };
+}
+
 /**
  * Describes run `runId`'s backbone (its record's model, cut at the bottleneck) joined to the
- * head in `<run>/model/`: the head's input node is replaced by an edge from the bottleneck.
+ * head in `<run>/model/`: the head's input node is replaced by an edge from the bottleneck
+ * (through a pooling node where the bottleneck is 3-D or 4-D, as the extractor pools it).
  * @throws CoreError NOT_FOUND (unknown run), INVALID_ARGUMENT (not completed), MODEL_NOT_FOUND /
  *   MODEL_INVALID (a model.json missing or broken)
  */
@@ -52,9 +61,17 @@ export async function describeRunGraph(runs: RunStore, runId: string): Promise<M
   const kept = ancestors(backbone.edges, backbone.bottleneck.name);
   const nodes = backbone.nodes.filter((n) => kept.has(n.id));
   const edges = backbone.edges.filter((e) => kept.has(e.from) && kept.has(e.to));
-  // Head layer names ('hidden', 'final_result'…) could repeat a backbone name: keep ids unique.
   const taken = new Set(nodes.map((n) => n.id));
-  const headId = (id: string): string => (id === head.input.name ? backbone.bottleneck.name : taken.has(id) ? `${HEAD_GROUP.id}/${id}` : id);
+  // Features are pooled as the extractor pools them (loadFeatureExtractor), so the export has this layer too.
+  const pool = poolingNode(backbone.bottleneck.shape, record.model.featureSize, taken);
+  if (pool) {
+    nodes.push(pool);
+    edges.push({ from: backbone.bottleneck.name, to: pool.id, shape: backbone.bottleneck.shape });
+    taken.add(pool.id);
+  }
+  const features = pool?.id ?? backbone.bottleneck.name;
+  // Head layer names ('hidden', 'final_result'…) could repeat a backbone name: keep ids unique.
+  const headId = (id: string): string => (id === head.input.name ? features : taken.has(id) ? `${HEAD_GROUP.id}/${id}` : id);
   const headNodes: GraphNode[] = head.nodes
     .filter((n) => n.id !== head.input.name)
     .map((n) => ({ ...n, id: headId(n.id), group: n.group ?? HEAD_GROUP.id }));
