@@ -254,8 +254,9 @@ function layerConfig(layer: KerasLayer): Record<string, unknown> {
   return Array.isArray(layer.config) ? {} : layer.config ?? {};
 }
 
-function layerName(layer: KerasLayer): string {
-  return String(layer.name ?? layerConfig(layer).name ?? layer.class_name);
+/** A Keras layer's name (its `name`, else `config.name`, else its class). */
+export function layerName(layer: { class_name: string; name?: string; config?: unknown }): string {
+  return String(layer.name ?? layerConfig(layer as KerasLayer).name ?? layer.class_name);
 }
 
 function layerAttributes(config: Record<string, unknown>): Record<string, AttributeValue> {
@@ -372,7 +373,7 @@ export function inferLayerShape(className: string, config: Record<string, unknow
 }
 
 /** Producer layer references `[name, tensorIndex]` of one Keras call node (Keras 2 and 3 forms). */
-function callNodeRefs(callNode: unknown): Array<[string, number]> {
+export function callNodeRefs(callNode: unknown): Array<[string, number]> {
   const refs: Array<[string, number]> = [];
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
