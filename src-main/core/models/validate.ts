@@ -17,9 +17,10 @@ import { CoreError } from '../errors.js';
 import { MODEL_WEIGHTS_MAX_BYTES, type ModelJson } from '../tf/file-io.js';
 import { GRAPH_OPS } from './graph-ops.js';
 import { callNodeRefs, isGraphModelJson, layerName, type ModelTopology, type Shape, type TopologyNode } from './topology.js';
+import { MODEL_CLASSES } from './topology/layers.js';
+import { pair } from './topology/shape-rules.js';
 import { elementCount, weightByteLength } from './weights.js';
 
-const MODEL_CLASSES = new Set(['Model', 'Functional', 'Sequential']);
 const DTYPES = new Set(['float32', 'int32', 'bool', 'complex64', 'string', 'uint8', 'uint16', 'float16']);
 const QUANTIZED_DTYPES = new Set(['uint8', 'uint16', 'float16']);
 /** Names listed in one message before "and N more". */
@@ -256,12 +257,6 @@ export async function validateShardFiles(dir: string, json: ModelJson): Promise<
 // ---------------------------------------------------------------------------------------
 // 4. Shapes against the weights
 // ---------------------------------------------------------------------------------------
-
-const pair = (value: unknown, fallback: number): [number, number] => {
-  if (Array.isArray(value)) return [Number(value[0] ?? fallback), Number(value[1] ?? value[0] ?? fallback)];
-  if (typeof value === 'number') return [value, value];
-  return [fallback, fallback];
-};
 
 type WeightRule = (config: Record<string, unknown>, input: Shape) => Record<string, Shape>;
 const bias = (config: Record<string, unknown>, size: number | null): Record<string, Shape> => (config.use_bias === false ? {} : { bias: [size] });
