@@ -14,6 +14,7 @@ import { CoreError, throwIfAborted } from '../errors.js';
 import { readConfined } from '../access/index.js';
 import type { PreprocessSpec } from '../images/spec.js';
 import { readModelJson, writeAtomic, type ModelJson } from '../tf/file-io.js';
+import { updateJsonFile, withFileLock } from '../files/index.js';
 import { CATALOG } from './catalog.js';
 import { downloadFile, type FetchLike } from './download.js';
 import { inspectModelDir, modelIO, requireNode, type InspectedModel } from './inspect.js';
@@ -92,6 +93,8 @@ const MANIFEST_FILE = 'retrain-studio.json';
 const IMPORTS_FILE = 'imports.json';
 const IMPORT_PREFIX = 'imported:';
 const PROGRESS_STEP_BYTES = 256 * 1024;
+/** How long a download waits for the same model's download in another process. */
+const DOWNLOAD_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** What `retrain-studio.json` in a downloaded model folder records. */
 type DownloadManifest = {
@@ -263,7 +266,6 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
   const catalog = options.catalog ?? CATALOG;
   const fetchImpl = options.fetchImpl ?? globalThis.fetch;
   const inFlight = new Map<string, Promise<ModelInfo>>();
-  let importsQueue: Promise<unknown> = Promise.resolve();
 
   const entryOf = (id: string): CatalogEntry | undefined => catalog.find((e) => e.id === id);
   const finalDir = (entry: CatalogEntry): string => path.join(root, folderName(entry.id));
@@ -295,26 +297,34 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
     };
   }
 
+  const importsPath = path.join(root, IMPORTS_FILE);
+
   async function readImports(): Promise<ImportsFile> {
     try {
-      const parsed = JSON.parse(await readFile(path.join(root, IMPORTS_FILE), 'utf8')) as ImportsFile;
-      return { version: 1, models: Array.isArray(parsed.models) ? parsed.models : [] };
+      const parsed = JSON.parse(await readFile(importsPath, 'utf8')) as ImportsFile;
+      return { version: 1, models: Array.isArray(parsed?.models) ? parsed.models : [] };
     } catch {
       return { version: 1, models: [] };
     }
   }
 
-  /** Serialises read-modify-write of imports.json within this process. */
-  function updateImports<T>(change: (file: ImportsFile) => T | Promise<T>): Promise<T> {
-    const run = importsQueue.then(async () => {
-      const file = await readImports();
-      const result = await change(file);
-      await mkdir(root, { recursive: true });
-      await writeAtomic(path.join(root, IMPORTS_FILE), `${JSON.stringify(file, null, 2)}\n`);
-      return result;
+  /**
+   * Read-modify-write of imports.json under a cross-process lock: the app, `serve` and CLI
+   * runs may share one models folder, and an in-process queue alone lost imports.
+   */
+  async function updateImports<T>(change: (file: ImportsFile) => T | Promise<T>): Promise<T> {
+    let result!: T;
+    await updateJsonFile<ImportsFile>(importsPath, async (current) => {
+      const file: ImportsFile = { version: 1, models: Array.isArray(current?.models) ? current.models : [] };
+      result = await change(file);
+      return file;
     });
-    importsQueue = run.catch(() => undefined);
-    return run;
+    return result;
+  }
+
+  /** Serialises work on one catalog model's folders across processes (download, bottleneck change, removal). */
+  function withModelLock<T>(entry: CatalogEntry, fn: () => Promise<T>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+    return withFileLock(path.join(root, `${folderName(entry.id)}.lock`), fn, { what: `Waiting for another download of ${entry.id}`, ...options });
   }
 
   function unknownModel(id: string): CoreError {
@@ -470,7 +480,16 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
         const manifest = await readManifest(entry);
         if (manifest) return catalogInfo(entry, manifest);
         await mkdir(root, { recursive: true });
-        return runDownload(entry, downloadOptions);
+        // Another process may be downloading the same model into the same .partial folder:
+        // wait for it (then its result is used), or cancel while waiting.
+        return withModelLock(
+          entry,
+          async () => {
+            const done = await readManifest(entry);
+            return done ? catalogInfo(entry, done) : runDownload(entry, downloadOptions);
+          },
+          { signal: downloadOptions.signal, timeoutMs: DOWNLOAD_LOCK_TIMEOUT_MS },
+        );
       })().finally(() => inFlight.delete(id));
       inFlight.set(id, task);
       return task;
@@ -546,9 +565,13 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
       const info = await store.resolve(id);
       const model = await inspectModelDir(info.dir);
       const found = requireNode(model, node);
-      const manifest = (await readManifest(entry))!;
-      const updated: DownloadManifest = { ...manifest, bottleneckNode: node, featureSize: featureSizeOf(found) ?? manifest.featureSize };
-      await writeAtomic(path.join(info.dir, MANIFEST_FILE), `${JSON.stringify(updated, null, 2)}\n`);
+      const updated = await withModelLock(entry, async () => {
+        const manifest = await readManifest(entry);
+        if (!manifest) throw new CoreError('MODEL_NOT_FOUND', `Model ${id} was removed meanwhile; download it again.`, { id });
+        const next: DownloadManifest = { ...manifest, bottleneckNode: node, featureSize: featureSizeOf(found) ?? manifest.featureSize };
+        await writeAtomic(path.join(info.dir, MANIFEST_FILE), `${JSON.stringify(next, null, 2)}\n`);
+        return next;
+      });
       return catalogInfo(entry, updated);
     },
 
@@ -588,8 +611,12 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
       const entry = entryOf(id);
       if (!entry) throw unknownModel(id);
       if (inFlight.has(id)) throw new CoreError('BUSY', `Model ${id} is downloading; cancel the download before removing it.`);
-      await rm(finalDir(entry), { recursive: true, force: true });
-      await rm(partialDir(entry), { recursive: true, force: true });
+      await mkdir(root, { recursive: true });
+      // A short wait: a download in another process holds this lock for minutes, and BUSY names it.
+      await withModelLock(entry, async () => {
+        await rm(finalDir(entry), { recursive: true, force: true });
+        await rm(partialDir(entry), { recursive: true, force: true });
+      }, { timeoutMs: 2_000 });
     },
   };
   return store;
