@@ -240,6 +240,8 @@ async function retrain(argv: string[], out: Output): Promise<number> {
         } else out.progress('training', { done: p.step, total: p.totalSteps, unit: 'steps' });
       }),
     );
+    // The reader went away during setup: don't start a run nobody watches.
+    if (cancelRequested) throw new CoreError('CANCELLED', 'Cancelled before training started.');
     state = 'starting';
     ({ runId } = await send(service, 'startTraining', { datasetId: dataset.id, config, name: flags.name }, { ...CONFIG_FLAGS, name: 'name' }));
     state = 'running';

@@ -1,5 +1,6 @@
 /** `retrain-studio label`: label_image.py's flags over core's labelling. */
 import { parseArgs } from 'node:util';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
 import { selectEngine } from '../core/engine/index.js';
@@ -53,6 +54,9 @@ export async function labelCommandMain(argv: string[], out: Output): Promise<num
   // --backend is updateSettings' backend, --image and --top_k are classify's.
   const { backend } = checkRequest('updateSettings', { backend: flags.backend }, { backend: 'backend' });
   const topK = checkRequest('classify', { modelId: 'label', image: { path: flags.image }, topK: numberFlag(flags, 'top_k') ?? DEFAULTS.topK }, { topK: 'top_k', image: 'image' }).topK;
+  // A missing model folder is "model not found" (exit 4), not a labels question.
+  const graphKind = await stat(path.resolve(flags.graph)).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
+  if (graphKind === 'missing') throw new CoreError('MODEL_NOT_FOUND', `--graph ${path.resolve(flags.graph)}: no such folder. Pass the folder of an export (model.json + labels.txt).`);
   await selectEngine({ force: backend === 'auto' ? undefined : backend });
   const result = await labelImage({
     graph: path.resolve(flags.graph),
