@@ -12,9 +12,13 @@ function capture(): Output & { text: () => string; errors: () => string } {
   const errors: string[] = [];
   return {
     line: (t) => lines.push(t),
+    lines: (t) => lines.push(t),
     error: (t) => errors.push(t),
     progress: () => {},
     endProgress: () => {},
+    closed: false,
+    onClosed: () => () => {},
+    flush: async () => {},
     text: () => lines.join('\n'),
     errors: () => errors.join('\n'),
   };
