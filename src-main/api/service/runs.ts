@@ -7,8 +7,8 @@ import { CoreError } from '../../core/errors.js';
 import type { ModelStore } from '../../core/models/index.js';
 import { APP_VERSION } from '../../core/paths.js';
 import type { RunQueue } from '../../core/runs/queue.js';
-import { runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord, type RunStore } from '../../core/runs/index.js';
-import { resolveConfig, type TrainingConfig } from '../../core/training/index.js';
+import { isUnfinished, runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord, type RunStore } from '../../core/runs/index.js';
+import { HYPERPARAMETERS, resolveConfig, type TrainingConfig } from '../../core/training/index.js';
 import type { CoreApi, RunSummary } from '../contract.js';
 import type { Logger } from '../service-types.js';
 import type { Emit } from './events.js';
@@ -38,8 +38,8 @@ export const runSummary = (record: RunRecord): RunSummary => ({
   id: record.id,
   name: record.name,
   createdAt: record.createdAt,
-  // A run left `running` by a process that is gone was interrupted.
-  status: record.status === 'running' && !record.live ? 'failed' : record.status,
+  // A run left `queued` or `running` by a process that is gone was interrupted.
+  status: isUnfinished(record.status) && !record.live ? 'failed' : record.status,
   datasetRoot: record.datasetRoot,
   modelId: record.modelId,
   config: record.config,
@@ -50,15 +50,17 @@ export const runSummary = (record: RunRecord): RunSummary => ({
   phases: record.phases,
   ...(record.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
   ...(record.testAccuracy !== undefined ? { testAccuracy: record.testAccuracy } : {}),
-  ...(record.error ? { error: record.error } : record.status === 'running' && !record.live ? { error: 'Interrupted: the process running it stopped.' } : {}),
+  ...(record.error ? { error: record.error } : isUnfinished(record.status) && !record.live ? { error: 'Interrupted: the process running it stopped.' } : {}),
   ...(record.sweepId ? { sweepId: record.sweepId } : {}),
+  // From the model as recorded at the start (a later "Use as bottleneck" does not rewrite history).
+  ...(record.model?.bottleneckNode ? { bottleneckNode: record.model.bottleneckNode } : {}),
 });
 
 /** The run methods. Runs wait on `queue`, one at a time; each reports progress as events. */
 export function createRunsApi(deps: RunsDeps): RunsApi {
   const { runs, queue, emit } = deps;
 
-  /** Records a `running` run and queues its training; resolves with its id before it starts. */
+  /** Records a `queued` run and queues its training; resolves with its id before it starts. */
   const startRun = async (dataset: Dataset, config: TrainingConfig, name: string | undefined, sweepId?: string): Promise<string> => {
     const model = await deps.models.resolve(config.architecture);
     const { backend, device } = deps.engine.current();
@@ -120,7 +122,9 @@ export function createRunsApi(deps: RunsDeps): RunsApi {
       const configs = values.map((value) => resolveConfig({ ...config, [parameter]: value }));
       const sweepId = `sweep-${Date.now().toString(36)}`;
       const runIds: string[] = [];
-      for (const [i, c] of configs.entries()) runIds.push(await startRun(dataset, c, `${parameter} = ${String(values[i])}`, sweepId));
+      // Named with retrain.py's flag (learning_rate = 1), as the sweep selector and the comparison show it.
+      const flag = HYPERPARAMETERS.find((h) => h.key === parameter)?.flag ?? parameter;
+      for (const [i, c] of configs.entries()) runIds.push(await startRun(dataset, c, `${flag} = ${String(values[i])}`, sweepId));
       return { sweepId, runIds };
     },
     cancelTraining: async ({ runId }) => {

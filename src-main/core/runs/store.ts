@@ -27,18 +27,21 @@ export type RunSummaryRecord = Omit<RunSummary, RunConfigField> & { evaluation?:
 
 /**
  * A run as listed. `live` is true while some process (this one or another sharing the data
- * folder) holds the run's lease; a `running` run that is not live was interrupted.
+ * folder) holds the run's lease; a `queued` or `running` run that is not live was interrupted.
  */
 export type RunRecord = RunConfigRecord & Omit<RunSummaryRecord, 'evaluation'> & { live: boolean };
 export type RunRecordDetail = RunRecord & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
+
+/** Queued or running: the run's lease is held and its summary is not final. */
+export const isUnfinished = (status: RunStatus): boolean => status === 'queued' || status === 'running';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 
 export interface RunStore {
   readonly dir: string;
   /**
-   * Creates the run folder with config.json and a `running` summary, and takes the run's
-   * lease for this process until a final summary (not `running`) is written.
+   * Creates the run folder with config.json and a `queued` summary, and takes the run's
+   * lease for this process until a final summary (not `queued`/`running`) is written.
    */
   create(record: Omit<RunConfigRecord, 'id' | 'createdAt'>, initial: Omit<RunSummaryRecord, 'status'>): Promise<RunConfigRecord>;
   appendMetric(id: string, point: MetricPoint): Promise<void>;
@@ -74,7 +77,7 @@ export function createRunStore(dir: string): RunStore {
 
   const leases = new Map<string, HeldLease>();
   const isLive = async (id: string, status: RunStatus): Promise<boolean> =>
-    leases.has(id) || (status === 'running' && (await readLease(folder(id))).state === 'live');
+    leases.has(id) || (isUnfinished(status) && (await readLease(folder(id))).state === 'live');
 
   const readRecord = async (id: string): Promise<RunRecord & { evaluation?: EvaluationSummary }> => {
     const runFolder = await existing(id);
@@ -99,7 +102,7 @@ export function createRunStore(dir: string): RunStore {
       const runFolder = folder(id);
       await mkdir(runFolder, { recursive: true });
       await writeAtomic(path.join(runFolder, 'config.json'), JSON.stringify(full, null, 2));
-      await writeAtomic(path.join(runFolder, 'summary.json'), JSON.stringify({ ...initial, status: 'running' }, null, 2));
+      await writeAtomic(path.join(runFolder, 'summary.json'), JSON.stringify({ ...initial, status: 'queued' }, null, 2));
       await writeAtomic(path.join(runFolder, 'metrics.jsonl'), '');
       leases.set(id, await acquireLease(runFolder));
       return full;
@@ -111,7 +114,7 @@ export function createRunStore(dir: string): RunStore {
       try {
         await writeAtomic(path.join(folder(id), 'summary.json'), JSON.stringify(summary, null, 2));
       } finally {
-        if (summary.status !== 'running') {
+        if (!isUnfinished(summary.status)) {
           await leases.get(id)?.release();
           leases.delete(id);
         }

@@ -21,7 +21,7 @@ export type TrainingPhase = 'loading' | 'bottlenecks' | 'training' | 'evaluating
 
 export type TrainingJobOptions = {
   runs: RunStore;
-  /** The run record, already created (status `running`). */
+  /** The run record, already created (status `queued`); the job marks it `running` when it starts. */
   record: RunConfigRecord;
   dataset: Dataset;
   model: ModelInfo;
@@ -88,6 +88,10 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
   };
 
   try {
+    // Cancelled while waiting in the queue: never started, so nothing to load.
+    if (signal?.aborted) throw new CoreError('CANCELLED', 'The run was cancelled before it started.');
+    // Its turn has come: from now on lists show it as running, no longer queued.
+    await runs.writeSummary(record.id, summary);
     const dataset = resplit(options.dataset, config.validationPercentage, config.testingPercentage);
     assertTrainable(dataset);
     const classes = dataset.classes.map((c) => c.name);

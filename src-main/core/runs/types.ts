@@ -1,7 +1,8 @@
 /** Plain data types of runs (no Node): re-exported by the API contract. */
 import type { TrainingConfig } from '../training/types.js';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** `queued`: created, waiting for the run queue to reach it; `running` from its first phase on. */
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** How long each phase of a run took, and where its bottlenecks came from. */
 export type PhaseTimes = {
@@ -34,6 +35,8 @@ export type RunSummary = {
   error?: string;
   /** Id of the sweep this run belongs to. */
   sweepId?: string;
+  /** The backbone node whose output was the bottleneck (the model's as it was when the run started). */
+  bottleneckNode?: string;
 };
 
 /** The fields of RunSummary that config.json holds; summary.json holds the others. */

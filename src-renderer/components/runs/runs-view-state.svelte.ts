@@ -4,6 +4,7 @@
  */
 import type { RunPhase, RunStatus, SweepParameter, TrainingConfig } from '../../../src-main/api/contract.js';
 import { api, handleError, onEvent } from '../../lib/api.js';
+import { config } from '../../lib/state/config.svelte.js';
 import { runs } from '../../lib/state/runs.svelte.js';
 import { toasts } from '../../lib/state/toasts.svelte.js';
 
@@ -111,7 +112,8 @@ export class RunsViewState {
       known = new Set(runIds);
       for (const apply of early) apply(known);
       void runs.load();
-      toasts.info(`Sweep started: ${runIds.length} runs of ${request.parameter}.`);
+      const flag = config.specs.find((spec) => spec.key === request.parameter)?.flag ?? request.parameter;
+      toasts.info(`Sweep started: ${runIds.length} runs of ${flag}.`);
       if (this.#sweepDone) this.#finish();
       return true;
     } catch (error) {

@@ -1,6 +1,6 @@
 /** Training runs on disk: the list, per-run colours, details (metrics, evaluation) and exports. */
 import type { ExportResult, RunDetail, RunSummary, ScalarFormat } from '../../../src-main/api/contract.js';
-import { api, handleError } from '../api.js';
+import { api, handleError, onEvent } from '../api.js';
 import { toasts } from './toasts.svelte.js';
 
 /** Distinct line colours (Tableau 10), assigned to runs in creation order. */
@@ -66,6 +66,18 @@ export class RunsState {
     return this.#runs.find((run) => run.id === runId);
   }
 
+  /**
+   * Follows runs leaving the queue: a listed `queued` run becomes `running` at its first
+   * working phase (the list is otherwise refreshed when runs start and finish).
+   */
+  subscribe(): () => void {
+    return onEvent('run.phase', ({ runId, phase }) => {
+      if (phase === 'queued' || phase === 'done') return;
+      if (!this.#runs.some((run) => run.id === runId && run.status === 'queued')) return;
+      this.#runs = this.#runs.map((run) => (run.id === runId ? { ...run, status: 'running' } : run));
+    });
+  }
+
   async load(): Promise<void> {
     this.#loading = true;
     try {
@@ -85,7 +97,7 @@ export class RunsState {
   /** Fetches a run's details (again when `refresh` or when it was still running). */
   async detail(runId: string, refresh = false): Promise<RunDetail | null> {
     const cached = this.#details[runId];
-    if (cached && !refresh && cached.status !== 'running') return cached;
+    if (cached && !refresh && cached.status !== 'running' && cached.status !== 'queued') return cached;
     try {
       const detail = await api.getRun({ runId });
       this.#details = { ...this.#details, [runId]: detail };

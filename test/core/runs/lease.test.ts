@@ -21,7 +21,7 @@ describe('run leases across processes sharing a data folder', () => {
     const owner = createRunStore(dir);
     const other = createRunStore(dir);
     const run = await owner.create(base, initial);
-    expect((await other.list())[0]).toMatchObject({ id: run.id, status: 'running', live: true });
+    expect((await other.list())[0]).toMatchObject({ id: run.id, status: 'queued', live: true });
     await expect(other.remove(run.id)).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining(`process ${process.pid}`) });
     await owner.writeSummary(run.id, { ...initial, status: 'completed' });
     expect((await other.get(run.id)).live).toBe(false);
@@ -51,7 +51,7 @@ describe('run leases across processes sharing a data folder', () => {
 
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    expect((await store.get(runId))).toMatchObject({ status: 'running', live: false });
+    expect((await store.get(runId))).toMatchObject({ status: 'queued', live: false });
     await store.remove(runId);
   }, 30_000);
 

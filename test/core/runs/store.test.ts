@@ -19,7 +19,7 @@ describe('run store', () => {
     const base = { name: 'first', datasetRoot: '/data', modelId: 'tiny', model, config: DEFAULT_CONFIG, classes: ['a', 'b'], appVersion: 'test' };
     const run = await store.create(base, { backend: 'wasm', featureEngine: '', device: 'cpu', phases: {} });
     expect(run.id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
-    expect((await store.get(run.id)).status).toBe('running');
+    expect((await store.get(run.id)).status).toBe('queued');
     await store.appendMetric(run.id, point(10));
     await store.appendMetric(run.id, point(20));
     await store.writeSummary(run.id, { status: 'completed', backend: 'wasm', featureEngine: 'tfjs-wasm', device: 'cpu', phases: { trainingMs: 5 }, testAccuracy: 0.75 });
