@@ -64,6 +64,7 @@ export function compareRows(
   add('Run', 'status', 'Status', runs.map((r) => r.status));
   add('Run', 'createdAt', 'Created', runs.map((r) => formatDate(r.createdAt)));
   add('Run', 'architecture', 'Architecture', runs.map((r) => modelName(r.config?.architecture ?? r.modelId)));
+  add('Run', 'bottleneckNode', 'Bottleneck node', runs.map((r) => r.bottleneckNode ?? '—'));
   add('Run', 'dataset', 'Dataset', runs.map((r) => baseName(r.datasetRoot)));
   add('Run', 'classes', 'Classes', runs.map((r) => String(r.classes.length)));
 
