@@ -29,12 +29,17 @@ export class ClassifyState {
   #previewUrl = $state<string | null>(null);
   #imageName = $state<string | null>(null);
   #loading = $state(false);
+  #error = $state<string | null>(null);
   #topK = $state<number>(DEFAULTS.topK);
   #objectUrl: string | null = null;
 
-  /** The explicit choice, else the newest completed run, else the first labelled model. */
+  /**
+   * The explicit choice, else the model imported to label with, else the newest completed
+   * run, else the first labelled model.
+   */
   #effectiveTarget = $derived.by((): ClassifyTarget | null => {
     if (this.#target) return this.#target;
+    if (models.labelWithId && models.labelled.some((model) => model.id === models.labelWithId)) return { kind: 'model', modelId: models.labelWithId };
     const run = runs.completed[0];
     if (run) return { kind: 'run', runId: run.id };
     const model = models.labelled[0];
@@ -47,6 +52,13 @@ export class ClassifyState {
   }
   set target(value: ClassifyTarget | null) {
     this.#target = value;
+    // Choosing a model here is choosing the model to label with; the training backbone stays.
+    if (value?.kind === 'model') models.labelWithId = value.modelId;
+  }
+
+  /** Why the last image could not be classified (shown in the result card), or null. */
+  get error(): string | null {
+    return this.#error;
   }
 
   get result(): Classification | null {
@@ -85,6 +97,8 @@ export class ClassifyState {
     if (path) return this.classifyPath(path);
     this.#setPreview(URL.createObjectURL(file), true);
     this.#imageName = file.name;
+    this.#result = null;
+    this.#error = null;
     try {
       if (file.size * 1.34 > LIMITS.imageBase64Chars) {
         throw new CoreError('PAYLOAD_TOO_LARGE', `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; images up to about 24 MiB can be uploaded.`);
@@ -92,7 +106,7 @@ export class ClassifyState {
       const dataBase64 = await readFileAsBase64(file);
       return await this.#classify({ dataBase64, name: file.name });
     } catch (error) {
-      handleError(error, 'Classify');
+      this.#fail(error);
       return null;
     }
   }
@@ -101,6 +115,7 @@ export class ClassifyState {
     this.#setPreview(null, null);
     this.#target = null;
     this.#result = null;
+    this.#error = null;
     this.#imageName = null;
     this.#loading = false;
     this.#topK = DEFAULTS.topK;
@@ -114,6 +129,7 @@ export class ClassifyState {
     }
     this.#loading = true;
     this.#result = null;
+    this.#error = null;
     try {
       const result = await api.classify({
         ...(target.kind === 'run' ? { runId: target.runId } : { modelId: target.modelId }),
@@ -123,11 +139,18 @@ export class ClassifyState {
       this.#result = result;
       return result;
     } catch (error) {
-      handleError(error, 'Classify');
+      this.#fail(error);
       return null;
     } finally {
       this.#loading = false;
     }
+  }
+
+  /** The error goes into the result card, next to the image it is about (not only a toast that goes away). */
+  #fail(error: unknown): void {
+    const coreError = error instanceof CoreError ? error : new CoreError('INTERNAL', error instanceof Error ? error.message : String(error));
+    if (coreError.code === 'CANCELLED') return;
+    this.#error = coreError.message;
   }
 
   #setPreview(url: string | null, isObjectUrl: boolean | null): void {

@@ -93,6 +93,22 @@ export class ConfigState {
     this.#presetId = presetId;
   }
 
+  /**
+   * Puts back values from a previous session: only keys the specs know, only values of the
+   * spec's kind (a stored number for a number field, …); the rest keep their defaults.
+   */
+  restore(stored: Record<string, FieldValue>, presetId: string | null): void {
+    const values: Record<string, FieldValue> = { ...this.#values };
+    for (const spec of this.#specs) {
+      if (!(spec.key in stored)) continue;
+      const value = stored[spec.key];
+      const kind = spec.type === 'boolean' ? 'boolean' : spec.type === 'string' ? 'string' : 'number';
+      if (typeof value === kind || (value === null && kind === 'number')) values[spec.key] = value;
+    }
+    this.#values = values;
+    this.#presetId = presetId && this.#presets.some((preset) => preset.id === presetId) ? presetId : null;
+  }
+
   /** Back to the service's defaults. */
   resetToDefaults(): void {
     const values: Record<string, FieldValue> = {};

@@ -1,13 +1,20 @@
-/** Models: the catalog and imported models, downloads in progress, the chosen architecture. */
+/**
+ * Models: the catalog and imported models, downloads in progress, and two separate choices:
+ * the backbone the next run trains on, and the labelled classifier Classify labels with.
+ */
 import type { DownloadProgress, ModelSummary, PreprocessSpec } from '../../../src-main/api/contract.js';
 import { api, handleError, onEvent } from '../api.js';
 import { toasts } from './toasts.svelte.js';
 
 export type ImportRequest = { path: string; name?: string; bottleneckNode?: string; labelsPath?: string; spec?: Partial<PreprocessSpec> };
 
+/** What an imported model is for: training on it (the backbone) or labelling images with it (Classify). */
+export type ImportUse = 'backbone' | 'label';
+
 export class ModelsState {
   #models = $state.raw<ModelSummary[]>([]);
   #selectedId = $state<string | null>(null);
+  #labelWithId = $state<string | null>(null);
   #downloads = $state.raw<Record<string, DownloadProgress>>({});
   #loading = $state(false);
   #importing = $state(false);
@@ -26,6 +33,14 @@ export class ModelsState {
 
   get selected(): ModelSummary | null {
     return this.#selected;
+  }
+
+  /** The labelled model chosen to label images with (Classify); never changes the backbone. */
+  get labelWithId(): string | null {
+    return this.#labelWithId;
+  }
+  set labelWithId(modelId: string | null) {
+    this.#labelWithId = modelId;
   }
 
   /** Full classifiers with labels (usable in Classify without training). */
@@ -69,6 +84,12 @@ export class ModelsState {
     this.#selectedId = modelId;
   }
 
+  /** Puts back a previous session's choices where those models still exist. */
+  restore(backboneId: string | null, labelWithId: string | null): void {
+    if (backboneId && this.#models.some((model) => model.id === backboneId)) this.#selectedId = backboneId;
+    if (labelWithId && this.#models.some((model) => model.id === labelWithId && model.hasLabels)) this.#labelWithId = labelWithId;
+  }
+
   /** Downloads a catalog model (progress via events); selects it when done. */
   async download(modelId: string): Promise<void> {
     this.#downloads = { ...this.#downloads, [modelId]: { modelId, receivedBytes: 0, totalBytes: null, file: '' } };
@@ -84,14 +105,24 @@ export class ModelsState {
     }
   }
 
-  /** Imports a local TF.js model folder or model.json; selects it. */
-  async import(request: ImportRequest): Promise<ModelSummary | null> {
+  /**
+   * Imports a local TF.js model folder or model.json. `use: 'backbone'` (default) makes it
+   * the model the next run trains on; `'label'` makes it the model Classify labels with and
+   * leaves the backbone as it was.
+   */
+  async import(request: ImportRequest, use: ImportUse = 'backbone'): Promise<ModelSummary | null> {
     this.#importing = true;
     try {
       const model = await api.importModel(request);
       this.#upsert(model);
-      this.#selectedId = model.id;
-      toasts.success(`Imported ${model.name}.`);
+      if (use === 'label' && model.hasLabels) {
+        this.#labelWithId = model.id;
+        const backbone = this.#selected;
+        toasts.success(`Imported ${model.name}: choose it on the Classify page to label images.${backbone ? ` Training still uses ${backbone.name}.` : ''}`);
+      } else {
+        this.#selectedId = model.id;
+        toasts.success(`Imported ${model.name}${use === 'label' ? ' (it has no labels file, so it can only be trained on)' : ''}.`);
+      }
       return model;
     } catch (error) {
       handleError(error, 'Import');
@@ -119,6 +150,7 @@ export class ModelsState {
   reset(): void {
     this.#models = [];
     this.#selectedId = null;
+    this.#labelWithId = null;
     this.#downloads = {};
     this.#loading = false;
     this.#importing = false;
@@ -132,9 +164,13 @@ export class ModelsState {
   #replace(models: ModelSummary[]): void {
     this.#models = models;
     if (!this.#selectedId || !models.some((model) => model.id === this.#selectedId)) {
-      const preferred = models.find((model) => model.origin === 'imported') ?? models.find((model) => model.cached) ?? models[0];
+      // Only a model whose files are here can train: an imported/exported one, else a downloaded
+      // catalog model, else none (never a catalog model that still has to be downloaded).
+      const usable = models.filter((model) => model.cached);
+      const preferred = usable.find((model) => model.origin !== 'catalog' && !model.hasLabels) ?? usable.find((model) => model.origin === 'catalog') ?? usable[0];
       this.#selectedId = preferred?.id ?? null;
     }
+    if (this.#labelWithId && !models.some((model) => model.id === this.#labelWithId)) this.#labelWithId = null;
   }
 }
 
