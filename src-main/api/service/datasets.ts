@@ -54,7 +54,9 @@ export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pick
       openDataset: async ({ path: root, validationPercent, testPercent }) => {
         const absolute = path.resolve(root);
         const info = await stat(absolute).catch(() => null);
-        if (!info?.isDirectory()) throw new CoreError('NOT_FOUND', `${root} is not a folder. Choose a folder that holds one sub-folder per class.`);
+        // A typo and a file are different mistakes: say which one it is.
+        if (!info) throw new CoreError('NOT_FOUND', `${root} does not exist. Check the path, or choose a folder that holds one sub-folder per class.`);
+        if (!info.isDirectory()) throw new CoreError('NOT_FOUND', `${root} is a file, not a folder. Choose the folder that holds one sub-folder per class.`);
         const real = await realpath(absolute);
         const dataset = await scanDataset(real, {
           validationPercent,

@@ -583,7 +583,7 @@ export function createModelStore(options: ModelStoreOptions): ModelStore {
       if (!manifest) {
         throw new CoreError(
           'MODEL_NOT_FOUND',
-          `Model ${id} is not downloaded; run \`retrain-studio models --download ${id}\` (or download it in the Models view) while online. ` +
+          `Model ${id} is not downloaded. Download it while online (app: the Download button on the Model & settings page; CLI: \`retrain-studio models --download ${id}\`), or import a local model instead. ` +
             `About ${Math.round(entry.approxDownloadBytes / 1e6)} MB.`,
           { id },
         );

@@ -7,6 +7,9 @@ export type Toast = { id: number; kind: ToastKind; message: string; code?: strin
 /** How long a non-error toast stays, in ms; errors stay until dismissed (or 12 s). */
 const INFO_DURATION_MS = 5000;
 const ERROR_DURATION_MS = 12000;
+/** At most this many toasts, and of them this many errors: older ones make room (a burst never fills the screen). */
+export const MAX_TOASTS = 5;
+export const MAX_ERROR_TOASTS = 3;
 
 /** The visible toasts; an identical message already shown is counted, not repeated. */
 export class ToastState {
@@ -53,7 +56,18 @@ export class ToastState {
       return;
     }
     const toast: Toast = { id: this.#nextId++, kind, message, code, count: 1 };
-    this.#toasts = [...this.#toasts.slice(-4), toast];
+    let next = [...this.#toasts, toast];
+    const errors = next.filter((item) => item.kind === 'error');
+    const drop = new Set([
+      ...errors.slice(0, Math.max(0, errors.length - MAX_ERROR_TOASTS)).map((item) => item.id),
+      ...next.slice(0, Math.max(0, next.length - MAX_TOASTS)).map((item) => item.id),
+    ]);
+    for (const id of drop) {
+      clearTimeout(this.#timers.get(id));
+      this.#timers.delete(id);
+    }
+    next = next.filter((item) => !drop.has(item.id));
+    this.#toasts = next;
     this.#arm(toast.id, kind);
   }
 
