@@ -50,7 +50,8 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     // A "full classifier" with its labels (8 outputs, 8 labels): what a user imports to label images.
     classifierDir = path.join(app.baseDir, 'tiny-classifier');
     await mkdir(classifierDir, { recursive: true });
-    await makeTinyBackbone(classifierDir);
+    // Another input size than the backbone, so it is a different model (not a re-import of the same files).
+    await makeTinyBackbone(classifierDir, 12);
     await writeFile(path.join(classifierDir, 'labels.txt'), `${['ant', 'bee', 'cat', 'dog', 'eel', 'fox', 'gnu', 'hen'].join('\n')}\n`);
   });
 
@@ -156,6 +157,7 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await runRow(page, 'on pool').getByRole('checkbox').check();
     await runRow(page, 'on conv').getByRole('checkbox').check();
     const compareRow = page.getByTestId('runs-compare-table').getByRole('row', { name: /^Bottleneck node/ });
+    await compareRow.waitFor();
     await expect(compareRow.getByRole('cell').allTextContents()).resolves.toEqual(['pool', 'conv']);
     await bothThemes(page, 'wt-03-runs-bottleneck-node');
     // Back to the default node for the rest.
