@@ -1,6 +1,7 @@
 /**
  * Runs waiting in the queue are `queued` (not `running`) in listRuns, sweep runs are named
- * with retrain.py's flag, and every run records the bottleneck node it trained on. Real
+ * with retrain.py's flag, every run records the bottleneck node it trained on, and a model
+ * that is not downloaded is refused with the next step. Real
  * service, real tiny backbone and images.
  */
 import path from 'node:path';
@@ -60,4 +61,16 @@ describe('service: queued runs, sweep names, bottleneck node', () => {
     expect(finished.get(runIds[2])?.error).toMatch(/before it started/);
     expect(finished.get(runIds[0])?.bottleneckNode).toBe(model.bottleneckNode);
   }, 120_000);
+
+  it('refuses a catalog model that is not downloaded with the next step, naming no "Models view"', async () => {
+    const dataset = await service.openDataset({ path: await makeColourDataset(path.join(base, 'colours-2'), 4) });
+    const missing = (await service.listModels({})).find((m) => m.origin === 'catalog' && !m.cached);
+    expect(missing).toBeDefined();
+    const error = await service.startTraining({ datasetId: dataset.id, config: { architecture: missing!.id } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    const message = (error as Error).message;
+    expect(message).toMatch(/Download button on the Model & settings page/);
+    expect(message).toMatch(/import a local model/);
+    expect(message).not.toMatch(/Models view/);
+  });
 });
