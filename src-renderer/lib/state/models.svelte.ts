@@ -3,7 +3,7 @@
  * the backbone the next run trains on, and the labelled classifier Classify labels with.
  */
 import type { DownloadProgress, ModelSummary, PreprocessSpec } from '../../../src-main/api/contract.js';
-import { api, handleError, onEvent } from '../api.js';
+import { api, CoreError, handleError, onEvent } from '../api.js';
 import { toasts } from './toasts.svelte.js';
 
 export type ImportRequest = { path: string; name?: string; bottleneckNode?: string; labelsPath?: string; spec?: Partial<PreprocessSpec> };
@@ -16,6 +16,7 @@ export class ModelsState {
   #selectedId = $state<string | null>(null);
   #labelWithId = $state<string | null>(null);
   #downloads = $state.raw<Record<string, DownloadProgress>>({});
+  #downloadErrors = $state.raw<Record<string, string>>({});
   #loading = $state(false);
   #importing = $state(false);
 
@@ -51,6 +52,11 @@ export class ModelsState {
   /** Downloads in flight by model id (from `model.download` events). */
   get downloads(): Record<string, DownloadProgress> {
     return this.#downloads;
+  }
+
+  /** Why the last download of a model failed, by model id (shown in its row with the way out). */
+  get downloadErrors(): Record<string, string> {
+    return this.#downloadErrors;
   }
 
   get loading(): boolean {
@@ -93,12 +99,16 @@ export class ModelsState {
   /** Downloads a catalog model (progress via events); selects it when done. */
   async download(modelId: string): Promise<void> {
     this.#downloads = { ...this.#downloads, [modelId]: { modelId, receivedBytes: 0, totalBytes: null, file: '' } };
+    const { [modelId]: _previous, ...otherErrors } = this.#downloadErrors;
+    this.#downloadErrors = otherErrors;
     try {
       const model = await api.downloadModel({ modelId });
       this.#upsert(model);
       toasts.success(`${model.name} downloaded.`);
     } catch (error) {
-      handleError(error, 'Download');
+      // In the model's row, with what to do instead (a toast alone goes away and offers nothing).
+      const coreError = error instanceof CoreError ? error : new CoreError('DOWNLOAD_FAILED', error instanceof Error ? error.message : String(error));
+      if (coreError.code !== 'CANCELLED') this.#downloadErrors = { ...this.#downloadErrors, [modelId]: coreError.message };
     } finally {
       const { [modelId]: _done, ...rest } = this.#downloads;
       this.#downloads = rest;
@@ -152,6 +162,7 @@ export class ModelsState {
     this.#selectedId = null;
     this.#labelWithId = null;
     this.#downloads = {};
+    this.#downloadErrors = {};
     this.#loading = false;
     this.#importing = false;
   }
