@@ -288,6 +288,14 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await page.getByTestId('classify-file').setInputFiles(good);
     await page.getByTestId('classify-top').waitFor({ timeout: 30_000 });
     await expect(card.getByRole('alert').count()).resolves.toBe(0);
+
+    // 13: a new Top k applies to the image on screen at once (no new upload).
+    const predictions = page.getByTestId('predictions').getByRole('listitem');
+    await expect(predictions.count()).resolves.toBe(5);
+    await page.getByLabel('Top').fill('2');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="predictions"] li').length === 2, null, { timeout: 30_000 });
+    await page.getByLabel('Top').fill('7');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="predictions"] li').length === 7, null, { timeout: 30_000 });
   });
 
   it('7: the dark sidebar reaches the bottom of a long page', async () => {

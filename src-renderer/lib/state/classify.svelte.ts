@@ -32,6 +32,9 @@ export class ClassifyState {
   #error = $state<string | null>(null);
   #topK = $state<number>(DEFAULTS.topK);
   #objectUrl: string | null = null;
+  /** The image shown, so a new Top k (or target) applies to it at once. */
+  #lastImage: ImageInput | null = null;
+  #requestSeq = 0;
 
   /**
    * The explicit choice, else the model imported to label with, else the newest completed
@@ -82,7 +85,11 @@ export class ClassifyState {
     return this.#topK;
   }
   set topK(value: number) {
-    this.#topK = Math.max(1, Math.min(DEFAULTS.maxTopK, Math.round(value) || DEFAULTS.topK));
+    const next = Math.max(1, Math.min(DEFAULTS.maxTopK, Math.round(value) || DEFAULTS.topK));
+    if (next === this.#topK) return;
+    this.#topK = next;
+    // Applies to the image on screen now, not only to the next one.
+    if (this.#lastImage && (this.#result || this.#loading)) void this.#classify(this.#lastImage);
   }
 
   /** Classifies a local file by path (dataset thumbnails, Electron drops). */
@@ -116,17 +123,21 @@ export class ClassifyState {
     this.#target = null;
     this.#result = null;
     this.#error = null;
+    this.#lastImage = null;
     this.#imageName = null;
     this.#loading = false;
     this.#topK = DEFAULTS.topK;
   }
 
   async #classify(image: ImageInput): Promise<Classification | null> {
+    this.#lastImage = image;
     const target = this.#effectiveTarget;
     if (!target) {
       handleError(new CoreError('INVALID_ARGUMENT', 'Train a model first, or choose a labelled model to classify with.'), 'Classify');
       return null;
     }
+    // Only the latest request shows (a Top k typed quickly, a new image before the last answered).
+    const request = ++this.#requestSeq;
     this.#loading = true;
     this.#result = null;
     this.#error = null;
@@ -136,13 +147,13 @@ export class ClassifyState {
         image,
         topK: this.#topK,
       });
-      this.#result = result;
+      if (request === this.#requestSeq) this.#result = result;
       return result;
     } catch (error) {
-      this.#fail(error);
+      if (request === this.#requestSeq) this.#fail(error);
       return null;
     } finally {
-      this.#loading = false;
+      if (request === this.#requestSeq) this.#loading = false;
     }
   }
 
