@@ -131,6 +131,10 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     // 7: the bottleneck ETA is gone once the run has ended (no "ETA 0 ms").
     await expect(page.getByTestId('bottleneck-progress').textContent()).resolves.not.toContain('ETA');
     await expect(page.getByTestId('bottleneck-eta').count()).resolves.toBe(0);
+    // 12: training speed, and cross-entropy beside accuracy; no ETA once the run has ended.
+    await expect(page.getByTestId('training-speed').textContent()).resolves.toMatch(/^\s*[\d.]+ steps\/s\s*$/);
+    await expect(page.getByTestId('metrics-chart-crossEntropy').count()).resolves.toBe(1);
+    await expect(page.getByTestId('metrics-chart-accuracy').count()).resolves.toBe(1);
 
     // Pick the conv layer in the graph as a user would.
     await page.getByTestId('nav-graph').click();
@@ -271,7 +275,7 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     expect(await openDataset(page, datasetRoot)).toBe('summary');
   });
 
-  it('7: a corrupt image in Classify shows its error in the result card', async () => {
+  it("7: a corrupt image in Classify shows its error in the result card; 13: Top k applies at once", async () => {
     const { page } = app;
     const corrupt = path.join(app.baseDir, 'corrupt.jpg');
     await writeFile(corrupt, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3, 4]));
