@@ -302,6 +302,35 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="predictions"] li').length === 7, null, { timeout: 30_000 });
   });
 
+  it('14: a skip link; focus lands on the summary after Open, on the outcome after Train, on the heading after See results', async () => {
+    const { page } = app;
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el && el !== document.body ? `${el.tagName.toLowerCase()}:${(el.textContent ?? '').trim().slice(0, 40)}` : 'body';
+    });
+    await page.reload();
+    await page.getByTestId('view-dataset').waitFor();
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe('a:Skip to main content');
+    await page.keyboard.press('Enter');
+    await expect(focused()).resolves.toBe('h1:Dataset');
+
+    await page.getByTestId('dataset-path').fill(datasetRoot);
+    await page.getByTestId('dataset-path').press('Enter');
+    await page.waitForFunction(() => document.activeElement?.closest('[data-testid="dataset-summary"]') !== null, null, { timeout: 30_000 });
+    await expect(focused()).resolves.toMatch(/^h2:/);
+
+    await page.getByTestId('nav-train').click();
+    await expect(focused()).resolves.toBe('h1:Train');
+    await trainButton(page).focus();
+    await page.keyboard.press('Enter');
+    expect(await waitForRunStatus(page, ['completed', 'failed', 'cancelled'])).toBe('completed');
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'See results', null, { timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('view-results').waitFor();
+    await expect(focused()).resolves.toBe('h1:Results');
+  }, 120_000);
+
   it('7: the dark sidebar reaches the bottom of a long page', async () => {
     const { page } = app;
     await page.getByTestId('nav-model').click();
