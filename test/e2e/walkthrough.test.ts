@@ -302,7 +302,7 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="predictions"] li').length === 7, null, { timeout: 30_000 });
   });
 
-  it('14: a skip link; focus lands on the summary after Open, on the outcome after Train, on the heading after See results', async () => {
+  it('14 and 11: a skip link; focus lands on the summary after Open, on the outcome after Train, on the heading after See results', async () => {
     const { page } = app;
     const focused = () => page.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
@@ -329,6 +329,12 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await page.keyboard.press('Enter');
     await page.getByTestId('view-results').waitFor();
     await expect(focused()).resolves.toBe('h1:Results');
+
+    // 11: the accuracy comes with its 95 % interval, and a test split this small says so.
+    await expect(page.getByTestId('test-accuracy-interval').textContent()).resolves.toMatch(/95 % interval \d+\.\d–\d+\.\d %/);
+    await expect(page.getByTestId('small-test-split').textContent()).resolves.toMatch(/^Only \d+ test images?: accuracy moves in steps of/);
+    await expect(page.getByTestId('per-class').getByText(/\d+–\d+ %/).count()).resolves.toBeGreaterThan(0);
+    await bothThemes(page, 'wt-11-results-interval');
   }, 120_000);
 
   it('7: the dark sidebar reaches the bottom of a long page', async () => {

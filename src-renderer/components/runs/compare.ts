@@ -1,5 +1,6 @@
 /** The rows of the run comparison table, computed from summaries and details. Pure: no DOM. */
 import type { HyperparameterSpec, MetricPoint, RunDetail, RunSummary, TrainingConfig } from '../../../src-main/api/contract.js';
+import { accuracyInterval, formatInterval } from '../../lib/confidence.js';
 import { baseName, formatDate, formatDuration, formatNumber, formatPercent, humanizeKey } from '../../lib/format.js';
 
 export type CompareSection = 'Run' | 'Hyperparameters' | 'Results' | 'Time per phase' | 'Engine';
@@ -78,6 +79,10 @@ export function compareRows(
   const percent = (v: number) => formatPercent(v);
   const number = (v: number) => formatNumber(v);
   numeric('Results', 'testAccuracy', 'Test accuracy', runs.map((r) => r.testAccuracy ?? details[r.id]?.evaluation?.testAccuracy), percent, 'max');
+  add('Results', 'testAccuracyInterval', 'Test accuracy, 95 % interval', runs.map((r) => {
+    const evaluation = details[r.id]?.evaluation;
+    return evaluation ? `${formatInterval(accuracyInterval(evaluation.testAccuracy, evaluation.testCount))} (n = ${evaluation.testCount})` : '—';
+  }));
   numeric('Results', 'testCrossEntropy', 'Test cross-entropy', runs.map((r) => details[r.id]?.evaluation?.testCrossEntropy), number, 'min');
   numeric('Results', 'trainAccuracy', 'Final train accuracy', runs.map((r) => lastFinite(details[r.id]?.metrics, (p) => p.trainAccuracy)), percent, 'max');
   numeric('Results', 'validationAccuracy', 'Final validation accuracy', runs.map((r) => lastFinite(details[r.id]?.metrics, (p) => p.validationAccuracy)), percent, 'max');
