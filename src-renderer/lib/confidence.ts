@@ -29,7 +29,8 @@ export function accuracyInterval(accuracy: number | undefined, n: number | undef
 /** "56.7–91.5 %" */
 export function formatInterval(interval: Interval | null, digits = 1): string {
   if (!interval) return '—';
-  return `${(interval.low * 100).toFixed(digits)}–${(interval.high * 100).toFixed(digits)} %`;
+  // A no-break space keeps "%" with its number when the text wraps.
+  return `${(interval.low * 100).toFixed(digits)}–${(interval.high * 100).toFixed(digits)}\u00a0%`;
 }
 
 /** Wider than this (in accuracy points, high − low) and the split is too small to compare runs. */

@@ -331,11 +331,51 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await expect(focused()).resolves.toBe('h1:Results');
 
     // 11: the accuracy comes with its 95 % interval, and a test split this small says so.
-    await expect(page.getByTestId('test-accuracy-interval').textContent()).resolves.toMatch(/95 % interval \d+\.\d–\d+\.\d %/);
+    await expect(page.getByTestId('test-accuracy-interval').textContent()).resolves.toMatch(/95 % interval \d+\.\d–\d+\.\d\s%/);
     await expect(page.getByTestId('small-test-split').textContent()).resolves.toMatch(/^Only \d+ test images?: accuracy moves in steps of/);
-    await expect(page.getByTestId('per-class').getByText(/\d+–\d+ %/).count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByTestId('per-class').getByText(/\d+–\d+\s%/).count()).resolves.toBeGreaterThan(0);
     await bothThemes(page, 'wt-11-results-interval');
   }, 120_000);
+
+  it('10: a confusion-matrix cell lists its images; one opens in Classify with its true label', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-results').click();
+    // A run that has barely learnt (one step at a tiny learning rate) gets test images wrong, for sure.
+    const backbone = (await service().listModels({})).find((m) => m.name === 'Tiny backbone')!;
+    const dataset = await service().openDataset({ path: datasetRoot });
+    const done = new Promise<RunSummary>((resolve) => {
+      const off = service().on('run.finished', (run) => {
+        if (run.name === 'barely trained') {
+          off();
+          resolve(run);
+        }
+      });
+    });
+    await service().startTraining({ datasetId: dataset.id, name: 'barely trained', config: { architecture: backbone.id, howManyTrainingSteps: 1, learningRate: 1e-7, testingPercentage: 40 } });
+    const withErrors = await done;
+    expect(withErrors.status).toBe('completed');
+    expect(withErrors.testAccuracy).toBeLessThan(1);
+    await page.getByLabel('Run', { exact: true }).locator(`option[value="${withErrors.id}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+    await page.getByLabel('Run', { exact: true }).selectOption(withErrors!.id);
+    const cells = await page.getByTestId('confusion-cell').evaluateAll((els) => els.map((e) => [e.getAttribute('data-true'), e.getAttribute('data-predicted'), e.textContent?.trim()]));
+    const off = cells.find(([t, p]) => t !== p)!;
+    expect(off).toBeDefined();
+    await page.getByRole('button', { name: new RegExp(`^True ${off[0]}, predicted ${off[1]}: ${off[2]} .*show these images$`) }).click();
+    const list = page.getByTestId('misclassified');
+    await expect(list.getByRole('heading', { level: 2 }).textContent()).resolves.toMatch(new RegExp(`True ${off[0]}, predicted ${off[1]}\\s*\\(${off[2]}\\)`));
+    const thumbs = list.getByRole('button', { name: /^Classify again / });
+    await expect(thumbs.count()).resolves.toBe(Number(off[2]));
+    await expect(list.textContent()).resolves.toContain(`is ${off[0]}`);
+    await bothThemes(page, 'wt-10-confusion-cell');
+    await thumbs.first().click();
+    await page.getByTestId('view-classify').waitFor();
+    await expect(page.getByTestId('classify-true-label').textContent({ timeout: 30_000 })).resolves.toMatch(new RegExp(`True label: ${off[0]}`));
+    // A diagonal cell: said plainly that correct images are not listed one by one.
+    await page.getByTestId('nav-results').click();
+    const diagonal = cells.find(([t, p]) => t === p)!;
+    await page.getByRole('button', { name: new RegExp(`^True ${diagonal[0]}, predicted ${diagonal[0]}:`) }).click();
+    await page.getByTestId('cell-correct-note').waitFor();
+  });
 
   it('7: the dark sidebar reaches the bottom of a long page', async () => {
     const { page } = app;

@@ -30,6 +30,7 @@ export class ClassifyState {
   #imageName = $state<string | null>(null);
   #loading = $state(false);
   #error = $state<string | null>(null);
+  #trueLabel = $state<string | null>(null);
   #topK = $state<number>(DEFAULTS.topK);
   #objectUrl: string | null = null;
   /** The image shown, so a new Top k (or target) applies to it at once. */
@@ -92,10 +93,16 @@ export class ClassifyState {
     if (this.#lastImage && (this.#result || this.#loading)) void this.#classify(this.#lastImage);
   }
 
-  /** Classifies a local file by path (dataset thumbnails, Electron drops). */
-  async classifyPath(path: string): Promise<Classification | null> {
+  /** The class the image is known to be (opened from Results), shown beside the prediction; else null. */
+  get trueLabel(): string | null {
+    return this.#trueLabel;
+  }
+
+  /** Classifies a local file by path (dataset thumbnails, Electron drops); `trueLabel` when it is known. */
+  async classifyPath(path: string, trueLabel?: string): Promise<Classification | null> {
     this.#setPreview(imageUrl(path), null);
     this.#imageName = path.split(/[\\/]/).pop() ?? path;
+    this.#trueLabel = trueLabel ?? null;
     return this.#classify({ path });
   }
 
@@ -104,6 +111,7 @@ export class ClassifyState {
     if (path) return this.classifyPath(path);
     this.#setPreview(URL.createObjectURL(file), true);
     this.#imageName = file.name;
+    this.#trueLabel = null;
     this.#result = null;
     this.#error = null;
     try {
@@ -124,6 +132,7 @@ export class ClassifyState {
     this.#result = null;
     this.#error = null;
     this.#lastImage = null;
+    this.#trueLabel = null;
     this.#imageName = null;
     this.#loading = false;
     this.#topK = DEFAULTS.topK;

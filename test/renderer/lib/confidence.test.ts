@@ -18,7 +18,7 @@ describe('Wilson interval', () => {
   });
 
   it('formats an accuracy on n images', () => {
-    expect(formatInterval(accuracyInterval(15 / 19, 19))).toBe('56.7–91.5 %');
+    expect(formatInterval(accuracyInterval(15 / 19, 19))).toBe('56.7–91.5\u00a0%');
     expect(formatInterval(accuracyInterval(undefined, 19))).toBe('—');
   });
 
