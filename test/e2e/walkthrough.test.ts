@@ -357,6 +357,8 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     expect(withErrors.testAccuracy).toBeLessThan(1);
     await page.getByLabel('Run', { exact: true }).locator(`option[value="${withErrors.id}"]`).waitFor({ state: 'attached', timeout: 30_000 });
     await page.getByLabel('Run', { exact: true }).selectOption(withErrors!.id);
+    // Its evaluation arrives after the choice: wait until the page shows that run.
+    await page.locator(`[data-testid="results-summary"][data-run-id="${withErrors.id}"]`).waitFor({ timeout: 30_000 });
     const cells = await page.getByTestId('confusion-cell').evaluateAll((els) => els.map((e) => [e.getAttribute('data-true'), e.getAttribute('data-predicted'), e.textContent?.trim()]));
     const off = cells.find(([t, p]) => t !== p)!;
     expect(off).toBeDefined();
