@@ -14,24 +14,24 @@
 import type { PreprocessSpec } from '../core/images/spec.js';
 import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 import type { EvaluationSummary } from '../core/evaluation/index.js';
-import type { RunSummary } from '../core/runs/types.js';
+import type { RunPhase, RunSummary } from '../core/runs/types.js';
 import { BACKEND_IDS, type EngineInfo } from '../core/engine/types.js';
 import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js';
-import type { Prediction } from '../core/classify/types.js';
+import type { ClassifyResult } from '../core/classify/types.js';
 
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 // Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
 export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
 export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
-export type { RunStatus, PhaseTimes, RunSummary } from '../core/runs/types.js';
+export type { RunStatus, PhaseTimes, RunPhase, RunSummary } from '../core/runs/types.js';
 export { BACKEND_IDS, type BackendId, type EngineCandidate, type EngineInfo } from '../core/engine/types.js';
 export type { BottleneckProgress } from '../core/bottlenecks/types.js';
 export { SPLITS, type DatasetIssue, type Split } from '../core/dataset/types.js';
 export type { DownloadProgress, GraphEdge, GraphGroup, GraphNode, ModelFormat, ModelGraph } from '../core/models/data-types.js';
-export type { Prediction } from '../core/classify/types.js';
+export type { ClassifyResult, Prediction } from '../core/classify/types.js';
 
 // ───────────────────────────── enumerations ─────────────────────────────
 // The validators, the views and the CLI read these; nobody repeats the values.
@@ -124,8 +124,6 @@ export type ModelSummary = {
 
 // ───────────────────────────── runs ─────────────────────────────
 
-export type RunPhase = 'queued' | 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving' | 'done';
-
 export type RunDetail = RunSummary & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
 
 // ───────────────────────────── export & labelling ─────────────────────────────
@@ -142,14 +140,8 @@ export type ExportResult = {
 
 export type ImageInput = { path: string } | { dataBase64: string; name: string };
 
-export type Classification = {
-  source: string;
-  predictions: Prediction[];
-  durationMs: number;
-  preprocessMs: number;
-  inferenceMs: number;
-  engine: string;
-};
+/** A classification as clients get it: what was classified, and core's result. */
+export type Classification = { source: string } & ClassifyResult;
 
 // ───────────────────────────── the method table ─────────────────────────────
 

@@ -9,7 +9,7 @@ import { CoreError } from '../errors.js';
 import { decodeImage, type PreprocessSpec } from '../images/index.js';
 import { loadGraphModelFromDir, loadLayersModelFromDir } from '../tf/file-io.js';
 import type { ExportMetadata } from '../export/index.js';
-import type { Prediction } from './types.js';
+import type { ClassifyResult, Prediction } from './types.js';
 
 /** Anything that turns preprocessed pixels into class probabilities. */
 export interface ImageClassifier {
@@ -22,7 +22,7 @@ export interface ImageClassifier {
 }
 
 export type { Prediction } from './types.js';
-export type ClassifyResult = { predictions: Prediction[]; durationMs: number; preprocessMs: number; inferenceMs: number; engine: string };
+export type { ClassifyResult } from './types.js';
 
 /** The top `k` labels of a probability row, most likely first. */
 export function topK(probabilities: ArrayLike<number>, labels: string[], k: number): Prediction[] {

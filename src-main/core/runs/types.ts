@@ -3,6 +3,11 @@ import type { TrainingConfig } from '../training/types.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** The phases a training job goes through, in order. */
+export type TrainingPhase = 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving';
+/** A run's phase as clients see it: queued behind another run, a training phase, or done. */
+export type RunPhase = 'queued' | TrainingPhase | 'done';
+
 /** How long each phase of a run took, and where its bottlenecks came from. */
 export type PhaseTimes = {
   modelLoadMs?: number;
