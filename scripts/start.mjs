@@ -6,7 +6,8 @@
 // line saying why, with the URL, and serves the UI in-process with `startServe` (what
 // `retrain-studio serve` runs) on 127.0.0.1, port $RETRAIN_STUDIO_SERVE_PORT or 7860 (where
 // `npx vite` proxies to; any free port when taken). `--port <n>` and `--host <address>`
-// override; a non-loopback host gets a token, shown in the URL.
+// override. Like `serve`, it always requires a token: `$RETRAIN_STUDIO_TOKEN`, the first line
+// of `--token-file <file>`, or a random one; the line printed holds the URL with `#token=…`.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,7 +70,7 @@ async function runServe(reason) {
   const portText = option('port');
   const port = portText === undefined ? undefined : Number(portText);
   // startServe picks $RETRAIN_STUDIO_SERVE_PORT or 7860 by default, or a free port when taken.
-  const handle = await startServe({ host: option('host'), port, print: () => {} });
+  const handle = await startServe({ host: option('host'), port, tokenFile: option('token-file'), print: () => {} });
   console.log(`${reason} — serving the UI at ${handle.openUrl} instead`);
 }
 

@@ -218,7 +218,7 @@ describe('the real source tree', async () => {
 
   it('was read whole: every layer, .svelte scripts, the .cts preload, dynamic imports and require()', () => {
     const importers = new Set(edges.map((e) => layerOf(e.from)));
-    for (const layer of ['core', 'api', 'electron', 'server', 'cli', 'bench', 'renderer'] as const) expect(importers, layer).toContain(layer);
+    for (const layer of ['core', 'api', 'host', 'electron', 'server', 'cli', 'bench', 'renderer'] as const) expect(importers, layer).toContain(layer);
     expect(edges.length).toBeGreaterThan(400);
     expect(edges.filter((e) => e.from.endsWith('.svelte')).length).toBeGreaterThan(30);
     expect(edges.some((e) => e.from === 'src-main/electron/preload.cts')).toBe(true);
@@ -226,6 +226,19 @@ describe('the real source tree', async () => {
     expect(edges.some((e) => e.ref.form === 'require()')).toBe(true);
     // The renderer does reach src-main, through the contract only.
     expect(edges.some((e) => layerOf(e.from) === 'renderer' && e.target.kind === 'file' && e.target.file === 'src-main/api/contract.ts')).toBe(true);
+  });
+
+  it('has the Electron and HTTP adapters share the host layer instead of keeping their own copies', () => {
+    const hostModules = ['dispatch', 'errors', 'images', 'events', 'static-assets'].map((name) => `src-main/host/${name}.ts`);
+    for (const adapter of ['electron', 'server'] as const) {
+      const used = new Set(edges.filter((e) => layerOf(e.from) === adapter && e.target.kind === 'file' && e.target.layer === 'host').map((e) => (e.target as { file: string }).file));
+      expect([...used].sort(), adapter).toEqual(hostModules.sort());
+    }
+    // What host/ does once must not come back in an adapter: validating calls, checking a
+    // requested path, sniffing image bytes, a code → status table, subscribing to every event.
+    const copies = /\bvalidateRequest\(|\bcheckRequestPath\(|\bsniffFormat\(|Record<ErrorCode, number>|EVENT_NAMES\.(map|forEach)\(/;
+    const offenders = Object.entries(files).filter(([file, text]) => /^src-main\/(electron|server)\//.test(file) && copies.test(text)).map(([file]) => file);
+    expect(offenders).toEqual([]);
   });
 
   it('uses its one composition edge (the CLI executable composing serve), so the exception is not stale', () => {

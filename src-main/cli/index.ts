@@ -48,7 +48,7 @@ Commands:
   models    list the model catalog and what is cached (--download ID, --import DIR [--bottleneck_node N])
   cache     bottleneck cache location and size (--clear)
   runs      list training runs
-  serve     serve the app's UI over HTTP (--host, --port, --token)
+  serve     serve the app's UI over HTTP (--host, --port, --token-file; always behind a token)
 
 Common flags: --data_dir DIR (default ${defaultDataDir()}), --backend auto|tensorflow-gpu|tensorflow|wasm|cpu, --engine auto|tfjs|onnx
 Run "retrain-studio <command> --help" for a command's flags.`;
@@ -298,7 +298,7 @@ async function runsCommand(argv: string[], out: Output): Promise<number> {
 }
 
 /** What `serve` hands to the HTTP adapter (a subset of the server's `ServeOptions`). */
-export type ServeCommandOptions = { host?: string; port?: number; token?: string; dataDir?: string; print: (line: string) => void };
+export type ServeCommandOptions = { host?: string; port?: number; tokenFile?: string; dataDir?: string; print: (line: string) => void };
 
 /**
  * What `run` gets from its caller. The CLI never imports another adapter: the executable
@@ -312,13 +312,21 @@ export type CliDeps = {
 };
 
 async function serve(argv: string[], out: Output, startServe: CliDeps['serve']): Promise<number> {
-  const flags = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, token: { type: 'string' } });
-  if (flags.help) return out.line('Usage: retrain-studio serve [--host 127.0.0.1] [--port 7860] [--token T] [--data_dir DIR]'), 0;
+  // `token` is parsed only to refuse it with a useful message.
+  const flags = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, 'token-file': { type: 'string' }, token: { type: 'string' } });
+  if (flags.help) {
+    out.line('Usage: retrain-studio serve [--host 127.0.0.1] [--port 7860] [--token-file FILE] [--data_dir DIR]');
+    out.line('Every client needs the token: the first line of --token-file, else $RETRAIN_STUDIO_TOKEN, else a random one. The URL printed holds it (#token=…).');
+    return 0;
+  }
+  if (flags.token !== undefined) {
+    throw new CoreError('INVALID_ARGUMENT', '--token is not accepted: every user of this machine can read a command line (ps). Set RETRAIN_STUDIO_TOKEN, or put the token on the first line of a file and pass --token-file FILE.');
+  }
   if (!startServe) throw new CoreError('INVALID_ARGUMENT', 'serve is not available here: the retrain-studio executable provides it.');
   await startServe({
     ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
     ...(typeof flags.port === 'string' ? { port: Number(flags.port) } : {}),
-    ...(typeof flags.token === 'string' ? { token: flags.token } : {}),
+    ...(typeof flags['token-file'] === 'string' ? { tokenFile: path.resolve(flags['token-file']) } : {}),
     ...(typeof flags.data_dir === 'string' ? { dataDir: path.resolve(flags.data_dir) } : {}),
     print: (line: string) => out.line(line),
   });

@@ -1,29 +1,32 @@
 /**
- * The contract over Electron IPC, main side: one `ipcMain.handle` channel per method
- * (`api:<method>`), core events pushed on the `event` channel as `{ event, payload }`.
+ * The contract over Electron IPC, main side: ONE channel, `IPC.invoke`, carrying
+ * `{ method, request }` and answering `{ result }` or `{ error }`; core events pushed on
+ * `IPC.event` as `{ event, payload }`.
  *
- * Every call is checked in this order: the sender is our window's main frame at the app's
- * own origin; the method exists; the request passes `validateRequest`. Failures come back as
- * `{ error: { code, message } }`, never thrown (Electron keeps only the message of a thrown
- * error), and the renderer rebuilds the CoreError.
+ * This adapter only translates: it checks the sender (our window's main frame at the app's
+ * own origin) and hands the message to the host's `dispatch` (method check → validateRequest
+ * → service → reply). Failures come back as `{ error }`, never thrown (Electron keeps only
+ * the message of a thrown error); the renderer rebuilds the CoreError.
  *
  * No value import of `electron` here: `main.ts` passes `ipcMain` in, so this module is
  * tested in plain Node.
  */
 import type { IpcMainInvokeEvent } from 'electron';
-import { CoreError, EVENT_NAMES, type ApiClient, type ApiMethod, type ApiReply, type ApiRequest, type CoreApi, type EventName } from '../api/contract.js';
+import type { CoreApi, EventName } from '../api/contract.js';
 import type { Logger } from '../api/service-types.js';
-import { isApiMethod, validateRequest } from '../api/validate.js';
+import { IPC } from '../api/wire.js';
+import { dispatch } from '../host/dispatch.js';
+import { forwardEvents as forwardCoreEvents } from '../host/events.js';
 import { isAppUrl } from './policy.js';
 // Type-only: also makes `tsc` compile the preload (tsconfig includes only `*.ts`).
 import type { HostEventName, IpcReply } from './preload.cjs';
 
 export type { HostEventName, IpcReply, RetrainStudioBridge } from './preload.cjs';
 
-/** Channel of method `m` is `API_CHANNEL_PREFIX + m` (the preload repeats this value). */
-export const API_CHANNEL_PREFIX = 'api:';
-/** The channel every pushed event travels on (the preload repeats this value). */
-export const EVENT_CHANNEL = 'event';
+/** The channel of every call (`{ method, request }`). */
+export const INVOKE_CHANNEL = IPC.invoke;
+/** The channel every pushed event travels on. */
+export const EVENT_CHANNEL = IPC.event;
 
 /** What the main process knows about who sent an IPC message. */
 export type SenderInfo = {
@@ -49,43 +52,7 @@ export function senderInfo(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFra
   return { webContentsId: event.sender.id, frameUrl: frame?.url ?? null, isMainFrame: frame != null && frame.parent === null };
 }
 
-/** The handler table: one typed entry per contract method. A missing method does not compile. */
-type HandlerTable = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiReply<M>> };
-
-function handlerTable(service: CoreApi): HandlerTable {
-  return {
-    getEngine: (r) => service.getEngine(r),
-    getSettings: (r) => service.getSettings(r),
-    updateSettings: (r) => service.updateSettings(r),
-    getHyperparameters: (r) => service.getHyperparameters(r),
-    // The service calls the host's folder dialog (ServiceOptions.pickFolder) and grants the folder.
-    pickFolder: (r) => service.pickFolder(r),
-    openDataset: (r) => service.openDataset(r),
-    listDatasetImages: (r) => service.listDatasetImages(r),
-    listModels: (r) => service.listModels(r),
-    downloadModel: (r) => service.downloadModel(r),
-    importModel: (r) => service.importModel(r),
-    setBottleneckNode: (r) => service.setBottleneckNode(r),
-    describeModel: (r) => service.describeModel(r),
-    startTraining: (r) => service.startTraining(r),
-    startSweep: (r) => service.startSweep(r),
-    cancelTraining: (r) => service.cancelTraining(r),
-    listRuns: (r) => service.listRuns(r),
-    getRun: (r) => service.getRun(r),
-    renameRun: (r) => service.renameRun(r),
-    deleteRun: (r) => service.deleteRun(r),
-    exportScalars: (r) => service.exportScalars(r),
-    exportRun: (r) => service.exportRun(r),
-    classify: (r) => service.classify(r),
-    getCacheInfo: (r) => service.getCacheInfo(r),
-    clearCache: (r) => service.clearCache(r),
-  };
-}
-
-/** An IPC handler after the sender is known: validates, calls, and wraps the outcome. */
-export type IpcCall = (sender: SenderInfo, raw: unknown) => Promise<IpcReply>;
-
-/** Options of `createIpcHandlers` / `registerIpc`. */
+/** Options of `createIpcHandler` / `registerIpc`. */
 export type IpcOptions = {
   service: CoreApi;
   /** `webContents.id` of the app window (undefined before it exists: everything is refused). */
@@ -93,33 +60,25 @@ export type IpcOptions = {
   logger: Logger;
 };
 
+/** The handler of `INVOKE_CHANNEL` once the sender is known. */
+export type IpcCall = (sender: SenderInfo, message: unknown) => Promise<IpcReply>;
+
 /**
- * Builds one guarded handler per method: sender check → `validateRequest` → service call →
- * `{ result }`; any failure → `{ error }`. Plain (non-Core) errors are logged with their stack
- * and reach the renderer as a generic INTERNAL message.
+ * The one IPC handler: sender check → `{ method, request }` shape → `dispatch`. An untrusted
+ * sender is refused (UNAUTHORIZED, logged) before anything is read from its message.
  */
-export function createIpcHandlers(options: IpcOptions): Record<ApiMethod, IpcCall> {
-  const table = handlerTable(options.service);
-  const wrap = <M extends ApiMethod>(method: M): IpcCall => async (sender, raw) => {
+export function createIpcHandler(options: IpcOptions): IpcCall {
+  return async (sender, message) => {
     if (!isTrustedSender(sender, options.trustedWebContentsId())) {
-      options.logger.warn(`IPC ${method} refused from ${sender.frameUrl ?? 'a destroyed frame'} (webContents ${sender.webContentsId}).`);
+      options.logger.warn(`IPC refused from ${sender.frameUrl ?? 'a destroyed frame'} (webContents ${sender.webContentsId}).`);
       return { error: { code: 'UNAUTHORIZED', message: 'This IPC channel only answers the Retrain Studio window.' } };
     }
-    try {
-      const request = validateRequest(method, raw);
-      const result = await table[method](request);
-      return { result };
-    } catch (error) {
-      if (error instanceof CoreError) return { error: error.toJSON() };
-      options.logger.error(`IPC ${method}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      return { error: { code: 'INTERNAL', message: `Internal error in ${method}; the app's log has the details.` } };
+    if (message === null || typeof message !== 'object' || Array.isArray(message) || !Object.hasOwn(message, 'method')) {
+      return { error: { code: 'INVALID_ARGUMENT', message: `IPC messages on "${INVOKE_CHANNEL}" look like { method, request }.` } };
     }
+    const { method, request } = message as { method: unknown; request?: unknown };
+    return dispatch(options.service, method, request, options.logger);
   };
-  const handlers = Object.create(null) as Record<ApiMethod, IpcCall>;
-  for (const method of Object.keys(table)) {
-    if (isApiMethod(method)) handlers[method] = wrap(method);
-  }
-  return handlers;
 }
 
 /** The part of `ipcMain` this module uses. */
@@ -128,29 +87,21 @@ export type IpcMainLike = {
   removeHandler(channel: string): void;
 };
 
-/**
- * Registers `api:<method>` for every contract method on `ipcMain`. Returns a function that
- * removes them all.
- */
+/** Registers the one `INVOKE_CHANNEL` handler on `ipcMain`. Returns the function that removes it. */
 export function registerIpc(options: IpcOptions & { ipcMain: IpcMainLike }): () => void {
-  const handlers = createIpcHandlers(options);
-  const channels: string[] = [];
-  for (const [method, call] of Object.entries(handlers) as [ApiMethod, IpcCall][]) {
-    const channel = API_CHANNEL_PREFIX + method;
-    options.ipcMain.handle(channel, (event, raw) => call(senderInfo(event), raw));
-    channels.push(channel);
-  }
-  return () => channels.forEach((channel) => options.ipcMain.removeHandler(channel));
+  const call = createIpcHandler(options);
+  options.ipcMain.handle(INVOKE_CHANNEL, (event, message) => call(senderInfo(event), message));
+  return () => options.ipcMain.removeHandler(INVOKE_CHANNEL);
 }
 
-/** A message on `EVENT_CHANNEL`. */
+/** A message on `EVENT_CHANNEL`: a core event, or a host (menu) event from main.ts. */
 export type EventMessage = { event: EventName | HostEventName; payload: unknown };
 
 /**
- * Subscribes once to every core event and hands each to `send` as `{ event, payload }`
- * (main.ts sends it to the window). Returns the unsubscribe function.
+ * Subscribes once to every core event (the host's forwarder: every name of the contract's
+ * event table) and hands each to `send` as `{ event, payload }` (main.ts sends it to the
+ * window). Returns the unsubscribe function.
  */
-export function forwardEvents(service: Pick<ApiClient, 'on'>, send: (message: EventMessage) => void): () => void {
-  const unsubscribers = EVENT_NAMES.map((event) => service.on(event, (payload) => send({ event, payload })));
-  return () => unsubscribers.forEach((off) => off());
+export function forwardEvents(service: Parameters<typeof forwardCoreEvents>[0], send: (message: EventMessage) => void): () => void {
+  return forwardCoreEvents(service, send);
 }

@@ -12,8 +12,9 @@ export const APP_HOST = 'retrain-studio';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 /** The page the window loads. */
 export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
-/** The scheme of local images: `rs-image://local/<encodeURIComponent(absolute path)>[?thumb=<px>]`. */
-export const IMAGE_SCHEME = 'rs-image';
+/** The scheme of local images: `rs-image://local/<encodeURIComponent(absolute path)>[?thumb=<px>]` (api/wire.ts). */
+import { IMAGE_SCHEME } from '../api/wire.js';
+export { IMAGE_SCHEME };
 
 /**
  * The Content-Security-Policy sent with every app page. Scripts only from the app itself

@@ -1,39 +1,38 @@
 /**
- * `serve`: the contract over HTTP + WebSocket for a browser (or any HTTP client).
+ * `serve`: the contract over HTTP + WebSocket for a browser (or any HTTP client). This
+ * adapter translates HTTP to the host layer and back: `dispatch` for calls, the image
+ * server for /files, `forwardEvents` for the socket, `findStaticFile` for the UI.
  *
  * - `POST /api/<method>` with the request object as a JSON body → `200 { result }` or
- *   `{ error: { code, message } }` with the status from `HTTP_STATUS`.
+ *   `{ error: { code, message } }` with the status from `HTTP_STATUS` (host/errors.ts).
  * - `GET /files/image?path=…`, `GET /files/thumbnail?path=…&size=…`: images inside opened folders.
  * - WebSocket `/events`: every core event as `{ event, payload }`.
  * - Everything else: the built renderer, with a strict CSP.
+ *
+ * Every /api, /files and /events request needs the server's token, on loopback too: any
+ * other user of the machine can reach 127.0.0.1.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import {
-  CoreError,
-  EVENT_NAMES,
-  LIMITS,
-  type ApiClient,
-  type ApiMethod,
-  type ApiReply,
-  type ApiRequest,
-  type CoreApi,
-  type EventName,
-} from '../api/contract.js';
+import { CoreError, LIMITS } from '../api/contract.js';
 import type { Logger, Service } from '../api/service-types.js';
-import { isApiMethod, validateRequest } from '../api/validate.js';
-import { SNIFF_BYTES, sniffFormat } from '../core/images/formats.js';
-import { toHttpError } from './errors.js';
+import { ROUTES } from '../api/wire.js';
+import { isApiMethod } from '../api/validate.js';
+import { dispatch } from '../host/dispatch.js';
+import { httpStatusFor, toWireError } from '../host/errors.js';
+import { forwardEvents, type EventMessage } from '../host/events.js';
+import { createImageServer, parseThumbnailSize, type BrowserImage } from '../host/images.js';
+import { findStaticFile } from '../host/static-assets.js';
+import { createBodyBudget, readBody } from './body.js';
 import {
   COMMON_HEADERS,
   bearerToken,
-  checkRequestedPath,
+  checkToken,
   contentSecurityPolicy,
+  generateToken,
   hostPort,
   isLoopbackHost,
   isOriginAllowed,
@@ -41,24 +40,28 @@ import {
   loopbackHostHeaders,
   tokensEqual,
 } from './security.js';
-import { findStaticFile } from './static-files.js';
 
 /** Options of `createServer`. */
 export type ServerOptions = {
   service: Service;
-  /** Address to bind; default `127.0.0.1`. Any non-loopback address requires a token. */
+  /** Address to bind; default `127.0.0.1`. */
   host?: string;
   /** TCP port; default 0 (a free port chosen by the OS). */
   port?: number;
   /**
    * Shared secret clients must present (`Authorization: Bearer <token>`, or `?token=` for
-   * images and the WebSocket). Optional on loopback; generated when binding elsewhere without one.
+   * images and the WebSocket), on every address. Generated at random (256 bits) when not given.
    */
   token?: string;
   /** The built renderer (`dist/renderer`); without it only the API is served. */
   staticDir?: string;
   /** Largest accepted request body in bytes; default `LIMITS.imageBase64Chars` + 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Bytes of request bodies held at once, all requests together (being received or being
+   * handled); default `DEFAULT_MAX_CONCURRENT_BODY_BYTES`. Past it a request is answered BUSY.
+   */
+  maxConcurrentBodyBytes?: number;
   /** Where unexpected errors go; default stderr. */
   logger?: Logger;
 };
@@ -67,26 +70,19 @@ export type ServerOptions = {
 export type RunningServer = {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
   url: string;
-  /** What a person opens in a browser: `<url>/`, plus `#token=…` when a token is required. */
+  /** What a person opens in a browser: `<url>/#token=…`. */
   openUrl: string;
   port: number;
-  /** The token clients must present, when one is required. */
-  token?: string;
+  /** The token clients must present. */
+  token: string;
   /** Stops listening, closes WebSockets and open connections. Does not close the service. */
   close(): Promise<void>;
 };
 
-/** Browser-displayable formats served as they are; other decodable formats are sent as a JPEG. */
-const BROWSER_IMAGE_TYPES: Partial<Record<string, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-};
-
-const THUMBNAIL_DEFAULT_PX = 256;
-const THUMBNAIL_MAX_PX = 1024;
+/** Default of `maxConcurrentBodyBytes`: about four of the largest uploads at once. */
+export const DEFAULT_MAX_CONCURRENT_BODY_BYTES = 4 * (LIMITS.imageBase64Chars + 1024 * 1024);
+/** The folder of the image routes (`/files`): anything else below it is 404, never the UI. */
+const FILES_PREFIX = ROUTES.image.slice(0, ROUTES.image.lastIndexOf('/'));
 /** A WebSocket client further behind than this is dropped rather than buffered without bound. */
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024;
 const WS_HEARTBEAT_MS = 30_000;
@@ -99,18 +95,6 @@ const stderrLogger: Logger = {
   warn: (message) => console.error(`retrain-studio serve: warning: ${message}`),
   error: (message) => console.error(`retrain-studio serve: error: ${message}`),
 };
-
-/** Calls one contract method with a validated request (keeps `this` bound to the service). */
-function callService<M extends ApiMethod>(service: CoreApi, method: M, request: ApiRequest<M>): Promise<ApiReply<M>> {
-  const fn = service[method] as (req: ApiRequest<M>) => Promise<ApiReply<M>>;
-  return fn.call(service, request);
-}
-
-/** Subscribes to every core event once; returns the unsubscribe function. */
-function subscribeAll(service: Pick<ApiClient, 'on'>, send: (event: EventName, payload: unknown) => void): () => void {
-  const unsubscribers = EVENT_NAMES.map((name) => service.on(name, (payload) => send(name, payload)));
-  return () => unsubscribers.forEach((off) => off());
-}
 
 function firstLanAddress(): string | undefined {
   for (const list of Object.values(os.networkInterfaces())) {
@@ -125,53 +109,6 @@ function splitUrl(rawUrl: string): { rawPath: string; query: URLSearchParams } {
     rawPath: q === -1 ? rawUrl : rawUrl.slice(0, q),
     query: new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1)),
   };
-}
-
-/** Reads a request body up to `limit` bytes; stops reading (without buffering more) beyond it. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = () =>
-      new CoreError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes; send a smaller image (at most ${LIMITS.imageBase64Chars} base64 characters).`);
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new CoreError('INVALID_ARGUMENT', 'The client closed the connection before sending the whole request.'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
 }
 
 /**
@@ -198,23 +135,23 @@ function discardRest(req: http.IncomingMessage): void {
 }
 
 /**
- * Starts the HTTP + WebSocket server. Binds 127.0.0.1 by default; any other address requires
- * a token (one is generated when none is given; read it from the result).
- * @throws Error when the port cannot be bound (EADDRINUSE, EACCES).
+ * Starts the HTTP + WebSocket server. Binds 127.0.0.1 by default. A token is always required
+ * (one is generated when none is given; read it from the result or its `openUrl`).
+ * @throws CoreError INVALID_ARGUMENT for a bad port or a weak token; Error when the port
+ *   cannot be bound (EADDRINUSE, EACCES).
  */
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { service } = options;
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? stderrLogger;
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.imageBase64Chars + 1024 * 1024;
+  const bodies = createBodyBudget(options.maxConcurrentBodyBytes ?? DEFAULT_MAX_CONCURRENT_BODY_BYTES);
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
     throw new CoreError('INVALID_ARGUMENT', `The port must be a whole number from 0 to 65535; got ${String(options.port)}.`);
   }
   const loopback = isLoopbackHost(host);
-  const token = options.token ?? (loopback ? undefined : randomBytes(24).toString('base64url'));
-  if (token !== undefined && (token.length < 8 || !/^[\x21-\x7e]+$/.test(token))) {
-    throw new CoreError('INVALID_ARGUMENT', 'The server token must be at least 8 printable ASCII characters without spaces.');
-  }
+  const token = options.token === undefined ? generateToken() : checkToken(options.token);
+  const images = createImageServer({ access: service.access });
   let allowedHosts = new Set<string>();
 
   /** The validated Host header, or null when the request must be refused. */
@@ -227,7 +164,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   };
 
   const isAuthorized = (req: http.IncomingMessage, query: URLSearchParams, allowQueryToken: boolean): boolean => {
-    if (token === undefined) return true;
     const presented = bearerToken(req.headers.authorization) ?? (allowQueryToken ? query.get('token') : null);
     return tokensEqual(presented, token);
   };
@@ -251,13 +187,20 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const sendError = (res: http.ServerResponse, status: number, code: string, message: string, headers: Record<string, string>) =>
     sendJson(res, status, { error: { code, message } }, headers);
 
+  /** Anything thrown, as its wire error with the status of the one table. */
+  const sendFailure = (res: http.ServerResponse, error: unknown, context: string, headers: Record<string, string>) => {
+    const wire = toWireError(error, logger, context);
+    sendJson(res, httpStatusFor(wire.code), { error: wire }, headers);
+  };
+
   const handleApi = async (req: http.IncomingMessage, res: http.ServerResponse, name: string, headers: Record<string, string>) => {
+    // An unknown route is answered before any of its body is read.
     if (!isApiMethod(name)) {
       sendError(res, 404, 'NOT_FOUND', `Unknown API method ${JSON.stringify(name.slice(0, 80))}.`, headers);
       return;
     }
     if (req.method !== 'POST') {
-      sendError(res, 405, 'INVALID_ARGUMENT', `Use POST /api/${name} with a JSON body.`, { ...headers, Allow: 'POST' });
+      sendError(res, 405, 'INVALID_ARGUMENT', `Use POST ${ROUTES.apiPrefix}${name} with a JSON body.`, { ...headers, Allow: 'POST' });
       return;
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -265,92 +208,44 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       sendError(res, 415, 'INVALID_ARGUMENT', 'Send the request with Content-Type: application/json.', headers);
       return;
     }
-    let body: Buffer;
+    let body;
     try {
-      body = await readBody(req, maxBodyBytes);
+      body = await readBody(req, maxBodyBytes, bodies);
     } catch (error) {
-      const { status, body: errorBody } = toHttpError(error, logger, `/api/${name}`);
-      sendJson(res, status, errorBody, headers);
+      sendFailure(res, error, `${ROUTES.apiPrefix}${name}`, headers);
       return;
     }
-    let raw: unknown = {};
-    if (body.length > 0) {
-      try {
-        raw = JSON.parse(body.toString('utf8'));
-      } catch {
-        sendError(res, 400, 'INVALID_ARGUMENT', `${name}: the request body is not valid JSON.`, headers);
-        return;
-      }
-    }
     try {
-      const request = validateRequest(name, raw);
-      const result = await callService(service, name, request);
-      sendJson(res, 200, { result }, headers);
-    } catch (error) {
-      const { status, body: errorBody } = toHttpError(error, logger, name);
-      sendJson(res, status, errorBody, headers);
-    }
-  };
-
-  const handleFile = async (req: http.IncomingMessage, res: http.ServerResponse, kind: 'image' | 'thumbnail', query: URLSearchParams, headers: Record<string, string>) => {
-    try {
-      const requested = checkRequestedPath(query.get('path'));
-      const file = await service.access.resolveReadable(requested);
-      const imageHeaders = { ...headers, 'Cache-Control': 'private, max-age=300' };
-      if (kind === 'thumbnail') {
-        const sizeText = query.get('size');
-        const sizePx = sizeText === null ? THUMBNAIL_DEFAULT_PX : Number(sizeText);
-        if (!Number.isInteger(sizePx) || sizePx < 16 || sizePx > THUMBNAIL_MAX_PX) {
-          throw new CoreError('INVALID_ARGUMENT', `Thumbnail size must be a whole number from 16 to ${THUMBNAIL_MAX_PX}; got ${JSON.stringify(sizeText)}.`);
+      let raw: unknown = {};
+      if (body.bytes.length > 0) {
+        try {
+          raw = JSON.parse(body.bytes.toString('utf8'));
+        } catch {
+          sendError(res, 400, 'INVALID_ARGUMENT', `${name}: the request body is not valid JSON.`, headers);
+          return;
         }
-        const jpeg = await service.thumbnail(file, sizePx);
-        res.writeHead(200, { ...imageHeaders, 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
-        res.end(req.method === 'HEAD' ? undefined : jpeg);
-        return;
       }
-      await sendImageFile(req, res, file, imageHeaders);
-    } catch (error) {
-      const { status, body } = toHttpError(error, logger, `/files/${kind}`);
-      sendJson(res, status, body, headers);
+      const reply = await dispatch(service, name, raw, logger);
+      sendJson(res, 'error' in reply ? httpStatusFor(reply.error.code) : 200, reply, headers);
+    } finally {
+      // The body's bytes stay held until the call is done: the service may still use them.
+      body.release();
     }
   };
 
-  const sendImageFile = async (req: http.IncomingMessage, res: http.ServerResponse, file: string, headers: Record<string, string>) => {
-    let handle;
+  const sendImage = (req: http.IncomingMessage, res: http.ServerResponse, image: BrowserImage, headers: Record<string, string>) => {
+    res.writeHead(200, { ...headers, 'Cache-Control': 'private, max-age=300', 'Content-Type': image.contentType, 'Content-Length': image.bytes.length });
+    res.end(req.method === 'HEAD' ? undefined : image.bytes);
+  };
+
+  const handleFile = async (req: http.IncomingMessage, res: http.ServerResponse, rawPath: string, query: URLSearchParams, headers: Record<string, string>) => {
     try {
-      handle = await open(file, 'r');
-    } catch {
-      throw new CoreError('NOT_FOUND', `${file} cannot be opened (it was moved or deleted).`);
-    }
-    let keepHandle = false;
-    try {
-      const info = await handle.stat();
-      if (!info.isFile()) throw new CoreError('NOT_FOUND', `${file} is not a file.`);
-      const head = Buffer.alloc(SNIFF_BYTES);
-      const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-      const sniff = sniffFormat(head.subarray(0, bytesRead));
-      if (sniff.kind !== 'supported') {
-        throw new CoreError('IMAGE_UNREADABLE', `${file} is not an image the app can show (${sniff.kind === 'unsupported' ? sniff.format : 'unknown format'}).`);
-      }
-      const type = BROWSER_IMAGE_TYPES[sniff.format];
-      if (!type) {
-        // e.g. TIFF: decodable by sharp but not by browsers, so send a JPEG rendition.
-        const jpeg = await service.thumbnail(file, THUMBNAIL_MAX_PX);
-        res.writeHead(200, { ...headers, 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length });
-        res.end(req.method === 'HEAD' ? undefined : jpeg);
-        return;
-      }
-      res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': info.size });
-      if (req.method === 'HEAD') {
-        res.end();
-        return;
-      }
-      keepHandle = true;
-      const stream = handle.createReadStream({ start: 0, autoClose: true });
-      stream.on('error', () => res.destroy());
-      stream.pipe(res);
-    } finally {
-      if (!keepHandle) await handle.close();
+      const path = query.get('path');
+      if (path === null) throw new CoreError('INVALID_ARGUMENT', `Missing ?path=<absolute file path>.`);
+      const image = rawPath === ROUTES.thumbnail ? await images.thumbnail(path, parseThumbnailSize(query.get('size'))) : await images.image(path);
+      sendImage(req, res, image, headers);
+    } catch (error) {
+      sendFailure(res, error, rawPath, headers);
     }
   };
 
@@ -399,9 +294,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       return;
     }
     const { rawPath, query } = splitUrl(rawUrl);
-    const isApi = rawPath.startsWith('/api/');
-    const isFile = rawPath === '/files/image' || rawPath === '/files/thumbnail';
-    if (isApi || isFile || rawPath === '/events') {
+    const isApi = rawPath.startsWith(ROUTES.apiPrefix);
+    const isFile = rawPath === ROUTES.image || rawPath === ROUTES.thumbnail;
+    if (isApi || isFile || rawPath === ROUTES.events) {
       if (!isOriginAllowed(req.headers.origin, hostHeader)) {
         sendError(res, 403, 'UNAUTHORIZED', 'Cross-origin requests are not accepted.', headers);
         return;
@@ -414,19 +309,19 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         return;
       }
     }
-    if (isApi) return handleApi(req, res, rawPath.slice('/api/'.length), headers);
+    if (isApi) return handleApi(req, res, rawPath.slice(ROUTES.apiPrefix.length), headers);
     if (isFile) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET.', { ...headers, Allow: 'GET, HEAD' });
         return;
       }
-      return handleFile(req, res, rawPath === '/files/image' ? 'image' : 'thumbnail', query, headers);
+      return handleFile(req, res, rawPath, query, headers);
     }
-    if (rawPath === '/events') {
-      sendError(res, 426, 'INVALID_ARGUMENT', 'Connect to /events with a WebSocket.', { ...headers, Upgrade: 'websocket' });
+    if (rawPath === ROUTES.events) {
+      sendError(res, 426, 'INVALID_ARGUMENT', `Connect to ${ROUTES.events} with a WebSocket.`, { ...headers, Upgrade: 'websocket' });
       return;
     }
-    if (rawPath.startsWith('/api') || rawPath.startsWith('/files')) {
+    if (rawPath.startsWith(ROUTES.apiPrefix.slice(0, -1)) || rawPath.startsWith(FILES_PREFIX)) {
       sendError(res, 404, 'NOT_FOUND', 'No such route.', headers);
       return;
     }
@@ -438,8 +333,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     // rest of the body and close, rather than reading any amount a client sends.
     res.once('finish', () => discardRest(req));
     handleRequest(req, res).catch((error: unknown) => {
-      const { status, body } = toHttpError(error, logger, req.url ?? 'request');
-      if (!res.headersSent) sendJson(res, status, body, { ...COMMON_HEADERS });
+      if (!res.headersSent) sendFailure(res, error, (req.url ?? 'request').slice(0, 200), { ...COMMON_HEADERS });
       else res.destroy();
     });
   });
@@ -458,7 +352,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const { rawPath, query } = splitUrl(req.url ?? '/');
     const hostHeader = checkHost(req);
     if (hostHeader === null) return rejectUpgrade(socket, 403, 'Forbidden');
-    if (rawPath !== '/events') return rejectUpgrade(socket, 404, 'Not Found');
+    if (rawPath !== ROUTES.events) return rejectUpgrade(socket, 404, 'Not Found');
     if (!isOriginAllowed(req.headers.origin, hostHeader)) return rejectUpgrade(socket, 403, 'Forbidden');
     if (!isAuthorized(req, query, true)) return rejectUpgrade(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -469,13 +363,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     });
   });
 
-  const broadcast = (event: EventName, payload: unknown) => {
+  const broadcast = (message: EventMessage) => {
     if (wss.clients.size === 0) return;
     let data: string;
     try {
-      data = JSON.stringify({ event, payload });
+      data = JSON.stringify(message);
     } catch (error) {
-      logger.error(`event ${event} could not be serialised: ${String(error)}`);
+      logger.error(`event ${message.event} could not be serialised: ${String(error)}`);
       return;
     }
     for (const ws of wss.clients) {
@@ -487,7 +381,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       ws.send(data);
     }
   };
-  const unsubscribe = subscribeAll(service, broadcast);
+  const unsubscribe = forwardEvents(service, broadcast);
 
   const heartbeat = setInterval(() => {
     for (const ws of wss.clients) {
@@ -521,7 +415,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
   const urlHost = wildcard ? (firstLanAddress() ?? '127.0.0.1') : host;
   const url = `http://${hostPort(urlHost, port)}`;
-  const openUrl = `${url}/${token ? `#token=${encodeURIComponent(token)}` : ''}`;
+  const openUrl = `${url}/#token=${encodeURIComponent(token)}`;
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -1,11 +1,30 @@
 /**
- * The request guards of `serve`: which Host and Origin headers are acceptable, token
- * comparison, the Content-Security-Policy, and the first checks on a client-supplied path.
- * Pure functions (no sockets), unit-tested on their own.
+ * The request guards of `serve`: which Host and Origin headers are acceptable, the token
+ * (generated, checked, compared) and the Content-Security-Policy. Pure functions (no
+ * sockets), unit-tested on their own. Paths are checked by the host layer (core/access).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import path from 'node:path';
-import { CoreError, LIMITS } from '../api/contract.js';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CoreError } from '../api/contract.js';
+
+/** Shortest token accepted from the user (a generated one has 43 characters). */
+export const MIN_TOKEN_CHARS = 16;
+
+/** A new token: 32 random bytes (256 bits) from the OS's CSPRNG, base64url (43 characters). */
+export function generateToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Returns `token` when it is acceptable: at least `MIN_TOKEN_CHARS` printable ASCII
+ * characters without spaces (it travels in a header, a URL fragment and a query string).
+ * @throws CoreError INVALID_ARGUMENT saying what is wrong.
+ */
+export function checkToken(token: string): string {
+  if (token.length < MIN_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new CoreError('INVALID_ARGUMENT', `The server token must be at least ${MIN_TOKEN_CHARS} printable ASCII characters without spaces; leave it out to get a random one.`);
+  }
+  return token;
+}
 
 /** True for addresses that only this machine can reach: 127.0.0.0/8, ::1, `localhost`. */
 export function isLoopbackHost(host: string): boolean {
@@ -87,24 +106,3 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-
-/**
- * First checks on a path a client asks to read (`/files/image?path=`): present, no NUL, not
- * too long, absolute, no `..` segment, no Windows UNC or device path. The service then
- * resolves symlinks and checks the path lies in an opened folder.
- * @throws CoreError INVALID_ARGUMENT naming what is wrong.
- */
-export function checkRequestedPath(value: string | null, platform: NodeJS.Platform = process.platform): string {
-  if (value === null || value === '') throw new CoreError('INVALID_ARGUMENT', 'Missing ?path=<absolute file path>.');
-  if (value.includes('\0')) throw new CoreError('INVALID_ARGUMENT', 'The path must not contain a NUL character.');
-  if (value.length > LIMITS.pathChars) throw new CoreError('INVALID_ARGUMENT', `The path is longer than ${LIMITS.pathChars} characters.`);
-  const flavour = platform === 'win32' ? path.win32 : path.posix;
-  if (/^[\\/]{2}/.test(value)) throw new CoreError('INVALID_ARGUMENT', 'UNC and device paths (\\\\server\\share, \\\\?\\…) are not served.');
-  if (!flavour.isAbsolute(value) || (platform === 'win32' && !/^[A-Za-z]:[\\/]/.test(value))) {
-    throw new CoreError('INVALID_ARGUMENT', `The path must be absolute; got ${JSON.stringify(value.slice(0, 120))}.`);
-  }
-  if (value.split(/[\\/]/).some((segment) => segment === '..')) {
-    throw new CoreError('INVALID_ARGUMENT', 'The path must not contain ".." segments.');
-  }
-  return value;
-}

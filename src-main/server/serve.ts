@@ -5,13 +5,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CoreError } from '../api/contract.js';
 import type { Logger, Service, ServiceOptions } from '../api/service-types.js';
+import { readConfined } from '../core/access/index.js';
 import { defaultDataDir } from '../core/paths.js';
 import { createServer, type RunningServer } from './http-server.js';
+import { checkToken } from './security.js';
 
 /** Options of `startServe` (what the CLI's `serve` flags map to). */
 export type ServeOptions = {
-  /** Address to bind; default `127.0.0.1`. Any other address requires a token. */
+  /** Address to bind; default `127.0.0.1`. */
   host?: string;
   /**
    * TCP port (0 = any free one). Default: `$RETRAIN_STUDIO_SERVE_PORT` or `DEFAULT_SERVE_PORT`
@@ -19,8 +22,16 @@ export type ServeOptions = {
    * An explicit port that is taken is an error.
    */
   port?: number;
-  /** Token clients must present; generated when binding a non-loopback address without one. */
+  /**
+   * Token clients must present (always required). Default: the first line of `tokenFile`,
+   * else `$RETRAIN_STUDIO_TOKEN`, else a random one, printed in the URL. Never taken from the
+   * command line, where every user of the machine can read it (`ps`).
+   */
   token?: string;
+  /** A file whose first line is the token (e.g. `--token-file ~/.retrain-studio-token`, mode 600). */
+  tokenFile?: string;
+  /** Where `RETRAIN_STUDIO_TOKEN` is read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
   /** App data folder; default `defaultDataDir()` ($RETRAIN_STUDIO_DATA_DIR or the platform's app-data dir). */
   dataDir?: string;
   /** Runs folder (retrain.py's --summaries_dir); default `<dataDir>/runs`. */
@@ -48,6 +59,30 @@ export type ServeHandle = RunningServer & {
   /** Resolves once everything is closed, by `close()` or by a signal. */
   closed: Promise<void>;
 };
+
+/** The environment variable `serve` reads its token from. */
+export const TOKEN_ENV = 'RETRAIN_STUDIO_TOKEN';
+
+/**
+ * The token `serve` requires, and where it came from: `token` when given, else the first line
+ * of `tokenFile` (a regular file of at most 4 KiB), else `$RETRAIN_STUDIO_TOKEN`, else
+ * undefined (the server then generates one).
+ * @throws CoreError NOT_FOUND / PATH_NOT_ALLOWED / TOO_LARGE for an unusable token file,
+ *   INVALID_ARGUMENT for an empty one.
+ */
+export async function resolveServeToken(options: Pick<ServeOptions, 'token' | 'tokenFile' | 'env'>): Promise<{ token?: string; source: string }> {
+  if (options.token !== undefined) return { token: options.token, source: 'the caller' };
+  if (options.tokenFile !== undefined) {
+    const file = path.resolve(options.tokenFile);
+    const { bytes } = await readConfined(file, { maxBytes: 4096, label: `The token file ${file}` });
+    const token = bytes.toString('utf8').split(/\r?\n/)[0].trim();
+    if (token === '') throw new CoreError('INVALID_ARGUMENT', `The token file ${file} is empty; put the token on its first line.`);
+    return { token, source: file };
+  }
+  const fromEnv = (options.env ?? process.env)[TOKEN_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return { token: fromEnv, source: `$${TOKEN_ENV}` };
+  return { source: 'generated' };
+}
 
 /** The port `serve` tries first when none is given (the Vite dev server proxies to it). */
 export const DEFAULT_SERVE_PORT = 7860;
@@ -85,7 +120,7 @@ export function defaultStaticDir(from: string = path.dirname(fileURLToPath(impor
 
 /**
  * Starts `serve`: creates the service on `dataDir`, starts the server, prints one line with
- * the URL to open (including `#token=…` when a token is required) and, unless disabled,
+ * the URL to open, with its `#token=…` (the token is always required), and, unless disabled,
  * closes the server and the service on SIGINT/SIGTERM. It never exits the process: when
  * everything is closed, Node exits by itself (the CLI may await `closed`).
  * @throws Error when the port cannot be bound; whatever `createService` throws.
@@ -94,6 +129,9 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   const logger = options.logger ?? stderrLogger;
   const print = options.print ?? ((line: string) => console.log(line));
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+  // Before the service starts: a bad token file or a weak token fails fast.
+  const { token } = await resolveServeToken(options);
+  if (token !== undefined) checkToken(token);
   const makeService =
     options.createService ?? (async (serviceOptions: ServiceOptions) => (await import('../api/service.js')).createService(serviceOptions));
   const service = await makeService({
@@ -110,7 +148,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       service,
       host: options.host,
       port,
-      token: options.token,
+      token,
       staticDir: options.staticDir ?? defaultStaticDir(),
       logger,
     });

@@ -109,9 +109,14 @@ describe('retrain-studio CLI', () => {
       calls.push(options);
       options.print('serving');
     };
-    expect(await run(['serve', '--host', '0.0.0.0', '--port', '9000', '--token', 'a-long-enough-token', '--data_dir', 'rel'], { out, serve })).toBe(0);
-    expect(calls).toEqual([{ host: '0.0.0.0', port: 9000, token: 'a-long-enough-token', dataDir: path.resolve('rel'), print: expect.any(Function) }]);
+    expect(await run(['serve', '--host', '0.0.0.0', '--port', '9000', '--token-file', 'token.txt', '--data_dir', 'rel'], { out, serve })).toBe(0);
+    expect(calls).toEqual([{ host: '0.0.0.0', port: 9000, tokenFile: path.resolve('token.txt'), dataDir: path.resolve('rel'), print: expect.any(Function) }]);
     expect(out.text()).toBe('serving');
+    // A token on the command line is visible to every user (ps): refused, pointing at the env var and the file.
+    const visible = capture();
+    expect(await run(['serve', '--token', 'a-long-enough-token'], { out: visible, serve })).toBe(2);
+    expect(visible.errors()).toMatch(/RETRAIN_STUDIO_TOKEN.*--token-file/);
+    expect(calls).toHaveLength(1);
     // Without a server (an embedder calling run), serve says why instead of importing one.
     const alone = capture();
     expect(await run(['serve'], { out: alone })).toBe(2);

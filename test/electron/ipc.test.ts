@@ -1,9 +1,9 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { describe, expect, it } from 'vitest';
-import { API_METHODS, CoreError } from '../../src-main/api/contract.js';
+import { CoreError, EVENT_NAMES } from '../../src-main/api/contract.js';
+import { IPC } from '../../src-main/api/wire.js';
 import {
-  API_CHANNEL_PREFIX,
-  createIpcHandlers,
+  createIpcHandler,
   forwardEvents,
   isTrustedSender,
   registerIpc,
@@ -20,12 +20,13 @@ const trusted: SenderInfo = { webContentsId: WINDOW_ID, frameUrl: 'app://retrain
 const makeHandlers = (service = createFakeService()) => {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const handlers = createIpcHandlers({
+  const handler = createIpcHandler({
     service,
     trustedWebContentsId: () => WINDOW_ID,
     logger: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => errors.push(m) },
   });
-  return { handlers, service, warnings, errors };
+  const call = (method: unknown, request: unknown, sender: SenderInfo = trusted) => handler(sender, { method, request });
+  return { handler, call, service, warnings, errors };
 };
 
 describe('isTrustedSender', () => {
@@ -51,17 +52,11 @@ describe('isTrustedSender', () => {
   });
 });
 
-describe('createIpcHandlers', () => {
-  it('has exactly one handler per contract method', () => {
-    const { handlers } = makeHandlers();
-    expect(Object.keys(handlers).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.getPrototypeOf(handlers)).toBeNull();
-  });
-
+describe('createIpcHandler', () => {
   it('calls the service with the validated request and wraps the result', async () => {
-    const { handlers, service } = makeHandlers();
-    expect(await handlers.getEngine(trusted, {})).toEqual({ result: expect.objectContaining({ backend: 'wasm' }) });
-    expect(await handlers.openDataset(trusted, { path: '/d', testPercent: 5 })).toEqual({ result: expect.objectContaining({ root: '/d', testPercent: 5 }) });
+    const { call, service } = makeHandlers();
+    expect(await call('getEngine', {})).toEqual({ result: expect.objectContaining({ backend: 'wasm' }) });
+    expect(await call('openDataset', { path: '/d', testPercent: 5 })).toEqual({ result: expect.objectContaining({ root: '/d', testPercent: 5 }) });
     expect(service.calls).toEqual([
       { method: 'getEngine', request: {} },
       { method: 'openDataset', request: { path: '/d', testPercent: 5 } },
@@ -69,20 +64,31 @@ describe('createIpcHandlers', () => {
   });
 
   it('refuses untrusted senders without calling the service', async () => {
-    const { handlers, service, warnings } = makeHandlers();
-    const reply = await handlers.getEngine({ ...trusted, frameUrl: 'https://evil.example/' }, {});
+    const { call, service, warnings } = makeHandlers();
+    const reply = await call('getEngine', {}, { ...trusted, frameUrl: 'https://evil.example/' });
     expect(reply).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
     expect(service.calls).toEqual([]);
     expect(warnings[0]).toContain('evil.example');
   });
 
+  it('refuses unknown methods (prototype names too) and messages not shaped { method, request }', async () => {
+    const { handler, call, service } = makeHandlers();
+    for (const method of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 42, null]) {
+      expect(await call(method, {}), String(method)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    }
+    for (const message of [undefined, null, 'getEngine', ['getEngine', {}], { request: {} }, JSON.parse('{"__proto__":{"method":"getEngine"}}')]) {
+      expect(await handler(trusted, message), JSON.stringify(message)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    }
+    expect(service.calls).toEqual([]);
+  });
+
   it('returns validation failures as { error } instead of throwing', async () => {
-    const { handlers, service } = makeHandlers();
+    const { call, service } = makeHandlers();
     for (const raw of [{ path: 1 }, { path: '/x', extra: 1 }, 'string', [1], { path: '/x\0y' }]) {
-      const reply = await handlers.openDataset(trusted, raw);
+      const reply = await call('openDataset', raw);
       expect(reply, JSON.stringify(raw)).toEqual({ error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('openDataset') } });
     }
-    const polluted = await handlers.getEngine(trusted, JSON.parse('{"__proto__":{"x":1}}'));
+    const polluted = await call('getEngine', JSON.parse('{"__proto__":{"x":1}}'));
     expect('error' in polluted && polluted.error.code).toBe('INVALID_ARGUMENT');
     expect(service.calls).toEqual([]);
   });
@@ -98,16 +104,16 @@ describe('createIpcHandlers', () => {
         },
       },
     });
-    const { handlers, errors } = makeHandlers(service);
-    expect(await handlers.getRun(trusted, { runId: 'r' })).toEqual({ error: { code: 'NOT_FOUND', message: 'Run r does not exist.', details: { runId: 'r' } } });
-    const internal = await handlers.listRuns(trusted, {});
+    const { call, errors } = makeHandlers(service);
+    expect(await call('getRun', { runId: 'r' })).toEqual({ error: { code: 'NOT_FOUND', message: 'Run r does not exist.', details: { runId: 'r' } } });
+    const internal = await call('listRuns', {});
     expect(internal).toEqual({ error: { code: 'INTERNAL', message: expect.not.stringContaining('/secret/path') } });
     expect(errors[0]).toContain('/secret/path');
   });
 });
 
 describe('registerIpc', () => {
-  it('registers api:<method> channels that read the sender from the event, and removes them', async () => {
+  it('registers the one invoke channel, which reads the sender from the event, and removes it', async () => {
     const registered = new Map<string, Parameters<IpcMainLike['handle']>[1]>();
     const ipcMain: IpcMainLike = {
       handle: (channel, listener) => void registered.set(channel, listener),
@@ -115,25 +121,24 @@ describe('registerIpc', () => {
     };
     const service = createFakeService();
     const dispose = registerIpc({ ipcMain, service, trustedWebContentsId: () => WINDOW_ID, logger: { info() {}, warn() {}, error() {} } });
-    expect([...registered.keys()].sort()).toEqual(API_METHODS.map((m) => API_CHANNEL_PREFIX + m).sort());
+    expect([...registered.keys()]).toEqual([IPC.invoke]);
     const event = (id: number, url: string) => ({ sender: { id }, senderFrame: { url, parent: null } }) as unknown as IpcMainInvokeEvent;
-    expect(await registered.get('api:listModels')!(event(WINDOW_ID, 'app://retrain-studio/index.html'), {})).toEqual({ result: [expect.objectContaining({ id: 'fake_model' })] });
-    expect(await registered.get('api:listModels')!(event(99, 'app://retrain-studio/index.html'), {})).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const invoke = registered.get(IPC.invoke)!;
+    expect(await invoke(event(WINDOW_ID, 'app://retrain-studio/index.html'), { method: 'listModels', request: {} })).toEqual({ result: [expect.objectContaining({ id: 'fake_model' })] });
+    expect(await invoke(event(99, 'app://retrain-studio/index.html'), { method: 'listModels', request: {} })).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
     dispose();
     expect(registered.size).toBe(0);
   });
 });
 
 describe('forwardEvents', () => {
-  it('sends every core event as { event, payload } until unsubscribed', () => {
+  it('sends every core event of the contract as { event, payload } until unsubscribed', () => {
     const service = createFakeService();
     const sent: EventMessage[] = [];
     const off = forwardEvents(service, (message) => sent.push(message));
-    expect(service.listenerCount()).toBe(7);
-    service.emit('bottlenecks.progress', { runId: 'r', done: 1, total: 2, fromCache: 0, computed: 1, failed: 0, imagesPerSecond: 3, etaMs: null, phase: 'compute' });
-    service.emit('engine.changed', { backend: 'cpu', package: 'x', device: 'd', forced: true, candidates: [], featureEngine: 'auto', summary: 's' });
-    expect(sent.map((m) => m.event)).toEqual(['bottlenecks.progress', 'engine.changed']);
-    expect(sent[0].payload).toMatchObject({ runId: 'r', done: 1 });
+    expect(service.listenerCount()).toBe(EVENT_NAMES.length);
+    EVENT_NAMES.forEach((event, i) => service.emit(event, { marker: i } as never));
+    expect(sent).toEqual(EVENT_NAMES.map((event, i) => ({ event, payload: { marker: i } })));
     off();
     expect(service.listenerCount()).toBe(0);
   });

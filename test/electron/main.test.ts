@@ -3,7 +3,8 @@
  * security settings, protocols, IPC channels, session policy and navigation guards.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { API_METHODS } from '../../src-main/api/contract.js';
+import { EVENT_NAMES } from '../../src-main/api/contract.js';
+import { IPC } from '../../src-main/api/wire.js';
 import type { FakeService } from '../server/fake-service.js';
 
 type Listener = (...args: any[]) => any;
@@ -128,23 +129,26 @@ describe('main process', () => {
     expect(window.loaded).toEqual(['app://retrain-studio/index.html']);
   });
 
-  it('serves both protocols and registers one IPC channel per method', () => {
+  it('serves both protocols and registers the one IPC channel', () => {
     expect([...state.protocolHandlers.keys()].sort()).toEqual(['app', 'rs-image']);
-    expect([...state.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map((m) => `api:${m}`).sort());
+    expect([...state.ipcHandlers.keys()]).toEqual([IPC.invoke]);
   });
 
-  it('answers IPC from its window only', async () => {
-    const handler = state.ipcHandlers.get('api:getEngine')!;
+  it('answers IPC { method, request } from its window only', async () => {
+    const handler = state.ipcHandlers.get(IPC.invoke)!;
     const fromApp = { sender: { id: 42 }, senderFrame: { url: 'app://retrain-studio/index.html', parent: null } };
     const fromElsewhere = { sender: { id: 43 }, senderFrame: { url: 'app://retrain-studio/index.html', parent: null } };
-    expect(await handler(fromApp, {})).toMatchObject({ result: { backend: 'wasm' } });
-    expect(await handler(fromElsewhere, {})).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    expect(await handler(fromApp, { method: 'getEngine', request: {} })).toMatchObject({ result: { backend: 'wasm' } });
+    expect(await handler(fromElsewhere, { method: 'getEngine', request: {} })).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
   });
 
-  it('gives the service a native folder picker and forwards its events to the window', () => {
+  it('gives the service a native folder picker and forwards every core event to the window', () => {
     expect(typeof state.serviceOptions.pickFolder).toBe('function');
-    state.service!.emit('run.phase', { runId: 'r', phase: 'training', message: 'm' });
-    expect(state.windows[0].webContents.send).toHaveBeenCalledWith('event', { event: 'run.phase', payload: { runId: 'r', phase: 'training', message: 'm' } });
+    const send = state.windows[0].webContents.send;
+    send.mockClear();
+    // Every name of the contract's event table, each with a payload of its own.
+    EVENT_NAMES.forEach((event, i) => state.service!.emit(event, { marker: i } as never));
+    expect(send.mock.calls).toEqual(EVENT_NAMES.map((event, i) => [IPC.event, { event, payload: { marker: i } }]));
   });
 
   it('denies permissions except clipboard writes from the app, and blocks network requests', () => {

@@ -41,12 +41,18 @@ export function callApi(baseUrl: string, method: string, body: unknown, headers:
  * Sends a body of `totalBytes` in 1 MiB chunks (chunked encoding unless `declareLength`) and
  * resolves with the status as soon as the server answers, even if it stops reading.
  */
-export function sendLargeBody(baseUrl: string, path: string, totalBytes: number, declareLength: boolean): Promise<{ status: number; text: string; bytesWritten: number }> {
+export function sendLargeBody(
+  baseUrl: string,
+  path: string,
+  totalBytes: number,
+  declareLength: boolean,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; text: string; bytesWritten: number }> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     let written = 0;
     let answered = false;
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', ...extraHeaders };
     if (declareLength) headers['Content-Length'] = String(totalBytes);
     // A keep-alive connection, as browsers use: with `Connection: close` Node's server closes
     // the socket right after an early answer, and the client may see EPIPE before the answer.
@@ -83,4 +89,15 @@ export function sendLargeBody(baseUrl: string, path: string, totalBytes: number,
     };
     pump();
   });
+}
+
+/** `request` and `callApi` bound to one server, sending its token as `Authorization: Bearer`. */
+export function authorizedClient(baseUrl: string, token: string) {
+  const auth = { Authorization: `Bearer ${token}` };
+  return {
+    auth,
+    request: (options: Parameters<typeof request>[1]) => request(baseUrl, { ...options, headers: { ...auth, ...options.headers } }),
+    callApi: (method: string, body: unknown, headers: Record<string, string> = {}) => callApi(baseUrl, method, body, { ...auth, ...headers }),
+    sendLargeBody: (path: string, totalBytes: number, declareLength: boolean) => sendLargeBody(baseUrl, path, totalBytes, declareLength, auth),
+  };
 }

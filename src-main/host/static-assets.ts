@@ -1,8 +1,11 @@
 /**
  * The built renderer (`dist/renderer`) as every host serves it — the HTTP server and
- * Electron's app:// protocol: traversal-safe path resolution and content types.
+ * Electron's app:// protocol: traversal-safe path resolution, content types, and finding
+ * the file (symlinks followed only inside the folder; regular files only; no listings).
  */
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from '../core/access/index.js';
 
 /** Content types of the files a Vite build produces. */
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -51,4 +54,26 @@ export function resolveStaticPath(rootDir: string, rawPathname: string): string 
 /** The content type of a renderer asset (by extension), `application/octet-stream` otherwise. */
 export function assetContentType(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** A renderer file to send. */
+export type StaticFile = { file: string; size: number; contentType: string };
+
+/**
+ * Resolves the raw path of a request (`resolveStaticPath`) to a regular file inside
+ * `rootDir`, following symlinks only when the target stays inside the root. Null when
+ * nothing may be served.
+ */
+export async function findStaticFile(rootDir: string, rawPathname: string): Promise<StaticFile | null> {
+  const candidate = resolveStaticPath(rootDir, rawPathname);
+  if (!candidate) return null;
+  try {
+    const [realRoot, realFile] = await Promise.all([realpath(rootDir), realpath(candidate)]);
+    if (realFile === realRoot || !isInside(realFile, realRoot)) return null;
+    const info = await stat(realFile);
+    if (!info.isFile()) return null;
+    return { file: realFile, size: info.size, contentType: assetContentType(realFile) };
+  } catch {
+    return null;
+  }
 }
