@@ -6,14 +6,12 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { createAccessPolicy } from '../core/access/index.js';
-import { createFeatureEngine } from '../core/bottlenecks/feature-engine.js';
-import { createBottleneckCache } from '../core/bottlenecks/index.js';
+import { createBottleneckCache, createFeatureEngine } from '../core/bottlenecks/index.js';
 import type { ImageClassifier } from '../core/classify/index.js';
 import { CoreError } from '../core/errors.js';
 import { createExtractorCache, createLoadedCache } from '../core/models/extractor-cache.js';
 import { createModelStore } from '../core/models/index.js';
-import { createRunStore } from '../core/runs/index.js';
-import { createRunQueue } from '../core/runs/queue.js';
+import { createRunQueue, createRunStore } from '../core/runs/index.js';
 import { createSettingsStore } from '../core/settings/index.js';
 import type { CoreApi } from './contract.js';
 import type { Logger, Service, ServiceOptions } from './service-types.js';
@@ -85,7 +83,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...engine.api,
     ...datasets.api,
     ...createModelsApi({ models, runs, access, emit: events.emit }),
-    ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, logger, exportDirFor }),
+    ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, exportDirFor }),
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
