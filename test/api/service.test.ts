@@ -185,6 +185,35 @@ describe('service: dataset → bottlenecks → training → evaluation → expor
     expect(inside.predictions).toHaveLength(3);
   });
 
+  it("describes a run's model (backbone to the bottleneck, then the head) without writing a file", async () => {
+    const run = await completedRun();
+    const files = async (): Promise<string[]> => (await readdir(dataDir, { recursive: true })).sort();
+    const before = await files();
+    const graph = await service.describeModel({ runId: run.id });
+    expect(await files()).toEqual(before);
+    expect(before.filter((f) => f.startsWith(path.join('exports', run.id)))).toEqual([]);
+    expect(graph).toMatchObject({ modelId: `run:${run.id}`, format: 'layers', bottleneck: { name: 'pool', shape: [null, 8] }, output: { name: 'final_result', shape: [null, 3] } });
+    expect(graph.nodes.map((n) => n.id)).toEqual(['input_image', 'conv', 'pool', 'final_training_ops', 'final_result']);
+  });
+
+  it('keeps settings in the data folder for the next start, and writes only what changed', async () => {
+    const settingsDir = path.join(base, 'settings-data');
+    const first = await createService({ dataDir: settingsDir });
+    const second = await createService({ dataDir: settingsDir });
+    try {
+      expect(await first.updateSettings({ featureEngine: 'tfjs' })).toEqual({ backend: 'auto', featureEngine: 'tfjs' });
+      expect((await first.getEngine({})).summary).toContain('Bottlenecks: TF.js (chosen in settings).');
+      // The second process started before that change; its own update keeps it.
+      await second.updateSettings({ backend: 'auto' });
+      expect(JSON.parse(await readFile(path.join(settingsDir, 'settings.json'), 'utf8'))).toEqual({ backend: 'auto', featureEngine: 'tfjs' });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+    const restarted = await createService({ dataDir: settingsDir });
+    await expect(restarted.getSettings({})).resolves.toEqual({ backend: 'auto', featureEngine: 'tfjs' });
+    await restarted.close();
+  });
+
   it('rejects a dataset folder without classes with a readable error', async () => {
     const empty = await tempDir('empty');
     const summary = await service.openDataset({ path: empty });
