@@ -264,7 +264,12 @@ const bias = (config: Record<string, unknown>, size: number | null): Record<stri
 /** The weights a layer needs, by suffix (`kernel`, `bias`…), for the layer classes whose weights are fixed by config and input. */
 const LAYER_WEIGHTS: Record<string, WeightRule> = {
   Dense: (c, input) => ({ kernel: [input[input.length - 1] ?? null, Number(c.units)], ...bias(c, Number(c.units)) }),
-  Conv2D: (c, input) => ({ kernel: [...pair(c.kernel_size, 1), input[3] ?? null, Number(c.filters)], ...bias(c, Number(c.filters)) }),
+  Conv2D: (c, input) => {
+    // A grouped convolution's kernel sees channels / groups inputs.
+    const groups = Number(c.groups ?? 1) || 1;
+    const channels = input[3] ?? null;
+    return { kernel: [...pair(c.kernel_size, 1), channels === null ? null : channels / groups, Number(c.filters)], ...bias(c, Number(c.filters)) };
+  },
   Conv2DTranspose: (c, input) => ({ kernel: [...pair(c.kernel_size, 1), Number(c.filters), input[3] ?? null], ...bias(c, Number(c.filters)) }),
   DepthwiseConv2D: (c, input) => {
     const multiplier = Number(c.depth_multiplier ?? 1);
