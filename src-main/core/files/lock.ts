@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { CoreError } from '../errors.js';
+import { CoreError, throwIfAborted } from '../errors.js';
 
 /** What a lock file holds. */
 export type LockRecord = { pid: number; host: string; token: string; acquiredAt: string };
@@ -32,6 +32,10 @@ export type FileLockOptions = {
   staleMs?: number;
   /** Give up with BUSY after waiting this long. Default 60 s. */
   timeoutMs?: number;
+  /** Stop waiting with CANCELLED when it fires (a held lock is kept until `fn` returns). */
+  signal?: AbortSignal;
+  /** Names the wait in a CANCELLED message, e.g. "Downloading mobilenet". */
+  what?: string;
 };
 
 const DEFAULT_STALE_MS = 30_000;
@@ -123,11 +127,12 @@ async function breakStale(lockPath: string, seen: LockRecord | null, staleMs: nu
   }
 }
 
-async function acquire(lockPath: string, staleMs: number, timeoutMs: number): Promise<LockRecord> {
+async function acquire(lockPath: string, staleMs: number, timeoutMs: number, signal: AbortSignal | undefined, what: string): Promise<LockRecord> {
   const record: LockRecord = { pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex'), acquiredAt: new Date().toISOString() };
   const deadline = Date.now() + timeoutMs;
   let backoff = MIN_BACKOFF_MS;
   for (;;) {
+    throwIfAborted(signal, what);
     if (await tryCreate(lockPath, record)) return record;
     const found = await readRecord(lockPath);
     if (found && isStale(found, staleMs)) {
@@ -169,7 +174,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T
   const key = path.resolve(lockPath);
   const previous = localQueues.get(key) ?? Promise.resolve();
   const run = previous.then(async () => {
-    const record = await acquire(key, staleMs, timeoutMs);
+    const record = await acquire(key, staleMs, timeoutMs, options.signal, options.what ?? `Waiting for ${key}`);
     const heartbeat = setInterval(() => {
       const now = new Date();
       void utimes(key, now, now).catch(() => {});

@@ -2,23 +2,28 @@
 import path from 'node:path';
 import { CoreError } from '../errors.js';
 import { readModelJson, readWeightData, type ModelJson } from '../tf/file-io.js';
+import { validateManifest, validateShapes, validateShardFiles, validateTopology } from './validate.js';
 import { candidateNodes, findNode, isGraphModelJson, parseTopology, type ModelTopology, type TopologyNode } from './topology.js';
 import type { ModelFormat } from './types.js';
 
 /** model.json plus its parsed topology. */
 export type InspectedModel = { dir: string; json: ModelJson; topology: ModelTopology; format: ModelFormat };
 
-
 /**
- * Reads `<dir>/model.json` and parses its topology. Graph models also read their weight
- * bytes (file I/O only) so small constants can be used to infer shapes.
- * @throws CoreError MODEL_NOT_FOUND / MODEL_INVALID
+ * Reads `<dir>/model.json`, validates it (manifest, topology, shard sizes, shapes: see
+ * validate.ts) and parses its topology. Graph models also read their weight bytes (file I/O
+ * only) so small constants can be used to infer shapes.
+ * @throws CoreError MODEL_NOT_FOUND / MODEL_INVALID naming what is wrong
  */
 export async function inspectModelDir(dir: string, json?: ModelJson): Promise<InspectedModel> {
   const modelJson = json ?? (await readModelJson(dir));
+  validateManifest(dir, modelJson);
+  const raw = validateTopology(dir, modelJson);
+  await validateShardFiles(dir, modelJson);
   const graph = isGraphModelJson(modelJson);
   const weightData = graph ? await readWeightData(dir, modelJson) : undefined;
   const topology = parseTopology(modelJson, { weightData });
+  validateShapes(dir, modelJson, topology, raw);
   if (topology.inputs.length === 0 || topology.outputs.length === 0) {
     throw new CoreError('MODEL_INVALID', `${path.join(dir, 'model.json')} has no ${topology.inputs.length === 0 ? 'input' : 'output'} node.`);
   }

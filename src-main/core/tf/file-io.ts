@@ -2,12 +2,12 @@
  * TF.js model I/O on the local file system. Pure tfjs has no `file://` handler (that
  * comes with tfjs-node, which is optional), so models are read and written here.
  */
-import { randomBytes } from 'node:crypto';
-import { writeFile, mkdir, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 import { readConfined } from '../access/index.js';
+import { writeFileAtomic } from '../files/index.js';
 
 /** The parsed `model.json` of a TF.js layers or graph model. */
 export type ModelJson = {
@@ -42,13 +42,37 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new CoreError('MODEL_INVALID', `${file} is not a TF.js model: it needs "modelTopology" and "weightsManifest".`);
   }
+  if (jsonDepth(json, MODEL_JSON_MAX_DEPTH) > MODEL_JSON_MAX_DEPTH) {
+    throw new CoreError('MODEL_INVALID', `${file} nests deeper than ${MODEL_JSON_MAX_DEPTH} levels, which no real model does. Choose the model.json the converter wrote.`);
+  }
   return json;
 }
 
 /** Largest model.json read (topology + manifest; weights are in the shards). */
 const MODEL_JSON_MAX_BYTES = 64 * 1024 * 1024;
 /** Largest model read: every shard together (Inception v3 float32 is ~95 MB). */
-const MODEL_WEIGHTS_MAX_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+export const MODEL_WEIGHTS_MAX_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+/**
+ * Deepest nesting accepted in model.json. Real models nest about 12 levels; code that walks
+ * the topology recursively would overflow the stack on a hostile file nested 100000 deep.
+ */
+export const MODEL_JSON_MAX_DEPTH = 100;
+
+/** The nesting depth of a parsed JSON value, walked without recursion; stops counting past `limit`. */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (!current || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (child && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
 
@@ -165,13 +189,8 @@ export function fileSaveHandler(dir: string, extraJson: Partial<ModelJson> = {})
   });
 }
 
-/** Writes a file via a temp name + rename so readers never see a partial file. */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  // pid + random: two writers (processes, or two writes in one millisecond) never share a temp file.
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+/** Writes a file via a unique temp name + rename so readers never see a partial file (core/files does it, flushed to disk). */
+export const writeAtomic = writeFileAtomic;
 
 /** Loads a TF.js layers model from a folder. */
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
