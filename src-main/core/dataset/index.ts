@@ -3,6 +3,7 @@
  * with a stable train/validation/test split (retrain.py's hashing, on class-relative paths).
  */
 export { scanDataset, resplit, assertTrainable, labelFor, isHiddenName, MIN_IMAGES_PER_CLASS, RECOMMENDED_IMAGES_PER_CLASS, type ScanOptions } from './scan.js';
+export { DEFAULT_MAX_SCAN_FILES } from './walk.js';
 export {
   splitFor,
   splitPercentage,

@@ -1,13 +1,16 @@
-import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError, throwIfAborted } from '../errors.js';
-import { describeNotImage, SNIFF_BYTES, sniffFormat } from '../images/formats.js';
 import { problemFromFsError, type ImageProblem } from '../images/errors.js';
+import type { SupportedFormat } from '../images/formats.js';
 import { probeBytes } from '../images/probe.js';
+import { DEFAULT_MAX_IMAGE_BYTES, readImageFile } from '../images/read-image-file.js';
 import { assignSplits, validateSplitPercents, type Split } from './split.js';
 import type { Dataset, DatasetClass, DatasetImage, DatasetIssue } from './types.js';
+import { fileStamp, openScanIndex, type ScanIndex } from './scan-index.js';
+import { DEFAULT_MAX_SCAN_FILES, walkDataset, type Candidate } from './walk.js';
+
+export { isHiddenName } from './walk.js';
 
 /** Options of `scanDataset`. */
 export type ScanOptions = {
@@ -15,10 +18,22 @@ export type ScanOptions = {
   validationPercent?: number;
   /** Percent of each class for the final test. Default 10. */
   testPercent?: number;
-  /** Cancels the scan (it then rejects with CANCELLED). */
+  /** Cancels the scan, during the walk or the checks (it then rejects with CANCELLED). */
   signal?: AbortSignal;
-  /** Called after each file is checked, with files done and files found. */
+  /** Called after each file is checked, with files done and files found (after the walk). */
   onProgress?: (done: number, total: number) => void;
+  /** Called during the folder walk, before `onProgress` starts: entries examined so far and candidate files among them. */
+  onWalkProgress?: (entries: number, files: number) => void;
+  /** Most files and folders the walk examines before it fails with TOO_LARGE. Default `DEFAULT_MAX_SCAN_FILES` (500,000). */
+  maxFiles?: number;
+  /** Largest image file read, in bytes; a larger one is skipped as TOO_LARGE. Default `DEFAULT_MAX_IMAGE_BYTES` (256 MiB). */
+  maxImageBytes?: number;
+  /**
+   * A file (e.g. in the app's data folder, one per dataset) where the scan remembers each
+   * file's result: unchanged files (same path, inode, size, mtime, ctime) are not read again
+   * on the next scan. Created when missing; omitted = every file is read.
+   */
+  indexFile?: string;
 };
 
 /** Below this many usable images a class is an error. */
@@ -27,87 +42,40 @@ export const MIN_IMAGES_PER_CLASS = 2;
 export const RECOMMENDED_IMAGES_PER_CLASS = 20;
 /** Files checked at the same time. */
 const SCAN_CONCURRENCY = 4;
-/** Deepest folder nesting followed inside a class folder. */
-const MAX_DEPTH = 32;
-
-const SYSTEM_FILES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', '__macosx', '$recycle.bin', 'system volume information', 'icon\r']);
-
-/** Whether a file or folder name is hidden or an OS artefact (dotfiles, Thumbs.db, desktop.ini, __MACOSX, …). */
-export function isHiddenName(name: string): boolean {
-  return name.startsWith('.') || SYSTEM_FILES.has(name.toLowerCase());
-}
 
 /** retrain.py's label for a class folder: `re.sub(r'[^a-z0-9]+', ' ', name.lower())`. */
 export function labelFor(folderName: string): string {
   return folderName.toLowerCase().replace(/[^a-z0-9]+/g, ' ');
 }
 
-const toPosix = (p: string): string => p.split(path.sep).join('/');
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-type Candidate = { path: string; relativePath: string; className: string };
 type Inspected = { ok: true; image: DatasetImage } | { ok: false; problem: ImageProblem };
 
-/** Resolves a directory entry through symbolic links; `undefined` for a broken link. */
-async function entryKind(entry: Dirent, abs: string): Promise<'dir' | 'file' | 'other' | { error: unknown }> {
-  if (entry.isDirectory()) return 'dir';
-  if (entry.isFile()) return 'file';
-  if (!entry.isSymbolicLink()) return 'other';
-  try {
-    const s = await stat(abs);
-    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
-  } catch (error) {
-    return { error };
-  }
-}
-
-async function readWhole(file: string): Promise<Buffer | { problem: ImageProblem }> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    return { problem: problemFromFsError(error) };
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return { problem: { code: 'EMPTY_FILE', reason: 'the file is empty (0 bytes). Remove it or copy the image again' } };
-    // Look at the first bytes before reading a possibly huge non-image file.
-    const head = Buffer.alloc(Math.min(SNIFF_BYTES, size));
-    await handle.read(head, 0, head.length, 0);
-    const sniff = sniffFormat(head);
-    if (sniff.kind !== 'supported') return { problem: { code: 'NOT_IMAGE', reason: describeNotImage(sniff) } };
-    const bytes = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
-      if (bytesRead === 0) break;
-      offset += bytesRead;
-    }
-    return offset === size ? bytes : bytes.subarray(0, offset);
-  } catch (error) {
-    return { problem: problemFromFsError(error) };
-  } finally {
-    await handle.close();
-  }
-}
-
-async function inspect(candidate: Candidate): Promise<Inspected> {
-  const bytes = await readWhole(candidate.path);
-  if (!Buffer.isBuffer(bytes)) return { ok: false, problem: bytes.problem };
-  const probe = await probeBytes(bytes);
-  if (!probe.ok) return { ok: false, problem: { code: probe.code, reason: probe.reason } };
-  return {
+/** Reads (regular files only, size-capped, hashed while read) and fully decodes one candidate, unless the index knows it. */
+async function inspect(candidate: Candidate, maxBytes: number, signal: AbortSignal | undefined, index: ScanIndex | undefined): Promise<Inspected> {
+  const { path: file, relativePath, className, classReal } = candidate;
+  const image = (facts: { contentHash: string; bytes: number; widthPx: number; heightPx: number; format: DatasetImage['format'] }): Inspected => ({
     ok: true,
-    image: {
-      ...candidate,
-      contentHash: createHash('sha256').update(bytes).digest('hex'),
-      bytes: bytes.length,
-      split: 'train',
-      widthPx: probe.widthPx,
-      heightPx: probe.heightPx,
-      format: probe.format,
-    },
-  };
+    image: { path: file, relativePath, className, contentHash: facts.contentHash, bytes: facts.bytes, split: 'train', widthPx: facts.widthPx, heightPx: facts.heightPx, format: facts.format },
+  });
+  const stamp = index ? await fileStamp(file) : undefined;
+  const known = stamp ? index!.lookup(file, stamp) : undefined;
+  // A remembered image over today's cap is read again, to be refused as TOO_LARGE.
+  if (known && !(known.ok && known.bytes > maxBytes)) return known.ok ? image(known) : { ok: false, problem: { code: known.code, reason: known.reason } };
+
+  const read = await readImageFile(file, { maxBytes, hash: true, signal, within: classReal });
+  let result: Inspected;
+  if (!read.ok) {
+    result = { ok: false, problem: read.problem };
+  } else {
+    const probe = await probeBytes(read.bytes);
+    result = probe.ok
+      ? image({ contentHash: read.sha256!, bytes: read.bytes.length, widthPx: probe.widthPx, heightPx: probe.heightPx, format: probe.format })
+      : { ok: false, problem: { code: probe.code, reason: probe.reason } };
+  }
+  if (stamp) index!.remember(file, stamp, result.ok ? { ok: true, ...result.image, format: result.image.format as SupportedFormat } : { ok: false, ...result.problem });
+  return result;
 }
 
 /** Split-dependent warnings, recomputed by `resplit`. */
@@ -152,13 +120,17 @@ function splitClasses(classes: DatasetClass[], validationPercent: number, testPe
  * folder belonging to it. Files are recognised by content (JPEG, PNG, WebP, GIF, TIFF, AVIF),
  * fully decoded once (cheaply) so truncated or corrupt files are skipped now rather than
  * failing training, hashed (sha256 = bottleneck cache key) and split (see `assignSplits`).
- * Symbolic links are followed; a folder reached twice (e.g. a link loop) is scanned once.
+ * Classes are the real top-level folders; links are followed only within their own class
+ * (see walk.ts for the whole policy). Only regular files are opened (a FIFO or device is
+ * `SPECIAL_FILE`, never blocking); files over `maxImageBytes` are `TOO_LARGE` and never read
+ * whole; more than `maxFiles` files and folders stop the scan.
  *
  * Duplicates (identical bytes) are all kept and reported: a `DUPLICATE` warning within a class
  * (copies always share a split), `DUPLICATE_ACROSS_CLASSES` when the copies contradict each
  * other's label. Problems are returned in `issues`, never thrown; call `assertTrainable`.
  * @throws CoreError NOT_FOUND if root does not exist or cannot be read, INVALID_ARGUMENT if it
- *   is not a folder or the percentages are invalid, CANCELLED when `signal` fires.
+ *   is not a folder or the percentages or limits are invalid, TOO_LARGE past `maxFiles`,
+ *   CANCELLED when `signal` fires (checked at every folder entry and every file).
  */
 export async function scanDataset(root: string, options: ScanOptions = {}): Promise<Dataset> {
   const validationPercent = options.validationPercent ?? 10;
@@ -168,84 +140,35 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
   const what = 'Dataset scan';
   const rootAbs = path.resolve(root);
 
-  let rootEntries: Dirent[];
+  const maxFiles = options.maxFiles ?? DEFAULT_MAX_SCAN_FILES;
+  const maxImageBytes = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  const positive = (v: number): boolean => Number.isSafeInteger(v) && v > 0;
+  if (!positive(maxFiles)) throw new CoreError('INVALID_ARGUMENT', `The dataset file limit (maxFiles) must be a whole number above 0; got ${maxFiles}.`);
+  if (!positive(maxImageBytes)) throw new CoreError('INVALID_ARGUMENT', `The image size limit (maxImageBytes) must be a whole number of bytes above 0; got ${maxImageBytes}.`);
+
   try {
     const s = await stat(rootAbs);
     if (!s.isDirectory()) {
       throw new CoreError('INVALID_ARGUMENT', `${rootAbs} is a file, not a folder. Choose the folder that holds one sub-folder per class.`);
     }
-    rootEntries = await readdir(rootAbs, { withFileTypes: true });
   } catch (error) {
     if (error instanceof CoreError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder not found' : problemFromFsError(error).reason;
-    throw new CoreError('NOT_FOUND', `${rootAbs}: ${reason}. Choose the folder that holds one sub-folder per class.`, { path: rootAbs });
+    throw notFound(rootAbs, error);
   }
-
-  const issues: DatasetIssue[] = [];
+  let walked;
+  try {
+    walked = await walkDataset(rootAbs, { signal, maxFiles, onWalkProgress: options.onWalkProgress });
+  } catch (error) {
+    if (error instanceof CoreError) throw error;
+    throw notFound(rootAbs, error); // the root itself could not be listed
+  }
+  const { classNames, candidates, rootFiles } = walked;
+  const issues: DatasetIssue[] = walked.issues;
   const skip = (abs: string, code: string, message: string): void => {
     issues.push({ path: abs, code, severity: 'skipped', message });
   };
-  const rel = (abs: string): string => toPosix(path.relative(rootAbs, abs));
-  const visited = new Set<string>([await realpath(rootAbs)]);
-  const candidates: Candidate[] = [];
-  const classNames: string[] = [];
 
-  /** Collects candidate files below `dir`; 'repeat' when the folder was already scanned. */
-  const walk = async (dir: string, className: string, depth: number): Promise<'repeat' | undefined> => {
-    throwIfAborted(signal, what);
-    let entries: Dirent[];
-    try {
-      const real = await realpath(dir);
-      if (visited.has(real)) {
-        skip(dir, 'LINK_REPEAT', `${rel(dir)}: this folder was already scanned (a symbolic link leads back to it); ignored.`);
-        return 'repeat';
-      }
-      visited.add(real);
-      if (depth > MAX_DEPTH) {
-        skip(dir, 'UNREADABLE', `${rel(dir)}: folders nested more than ${MAX_DEPTH} deep are ignored. Flatten the folder structure.`);
-        return undefined;
-      }
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      skip(dir, 'UNREADABLE', `${rel(dir)}: folder could not be read: ${problemFromFsError(error).reason}.`);
-      return undefined;
-    }
-    entries.sort((a, b) => byName(a.name, b.name));
-    for (const entry of entries) {
-      const abs = path.join(dir, entry.name);
-      if (isHiddenName(entry.name)) {
-        skip(abs, 'HIDDEN', `${rel(abs)}: hidden or system file; ignored.`);
-        continue;
-      }
-      const kind = await entryKind(entry, abs);
-      if (kind === 'dir') await walk(abs, className, depth + 1);
-      else if (kind === 'file') candidates.push({ path: abs, relativePath: rel(abs), className });
-      else if (kind === 'other') skip(abs, 'NOT_IMAGE', `${rel(abs)}: not a regular file (device, socket or pipe); ignored.`);
-      else skip(abs, 'UNREADABLE', `${rel(abs)}: ${problemFromFsError(kind.error).reason}; ignored.`);
-    }
-    return undefined;
-  };
-
-  rootEntries.sort((a, b) => byName(a.name, b.name));
-  const rootFiles: string[] = [];
-  for (const entry of rootEntries) {
-    const abs = path.join(rootAbs, entry.name);
-    if (isHiddenName(entry.name)) {
-      skip(abs, 'HIDDEN', `${entry.name}: hidden or system ${entry.isDirectory() ? 'folder' : 'file'}; ignored.`);
-      continue;
-    }
-    const kind = await entryKind(entry, abs);
-    if (kind === 'dir') {
-      // A link back to an already scanned folder is not a class of its own.
-      if ((await walk(abs, entry.name, 1)) !== 'repeat') classNames.push(entry.name);
-    } else if (kind === 'file') {
-      rootFiles.push(entry.name);
-      skip(abs, 'NOT_IN_CLASS', `${entry.name}: files directly in the dataset folder belong to no class; ignored. To use an image, move it into a class folder: <dataset folder>/<class name>/.`);
-    } else if (kind !== 'other') {
-      skip(abs, 'UNREADABLE', `${entry.name}: ${problemFromFsError(kind.error).reason}; ignored.`);
-    }
-  }
-
+  const index = options.indexFile !== undefined ? await openScanIndex(options.indexFile) : undefined;
   // Check the files, a few at a time.
   const results: Inspected[] = new Array(candidates.length);
   let next = 0;
@@ -254,14 +177,16 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
   const worker = async (): Promise<void> => {
     while (next < candidates.length) {
       throwIfAborted(signal, what);
-      const index = next++;
-      results[index] = await inspect(candidates[index]);
+      const i = next++;
+      results[i] = await inspect(candidates[i], maxImageBytes, signal, index);
       done++;
       onProgress?.(done, candidates.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, candidates.length) }, worker));
   throwIfAborted(signal, what);
+  // A cache: when it cannot be written, the next scan just reads every file again.
+  await index?.save().catch(() => undefined);
 
   const imagesByClass = new Map<string, DatasetImage[]>(classNames.map((name) => [name, []]));
   candidates.forEach((candidate, i) => {
@@ -335,6 +260,11 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
     imageCount: classes.reduce((sum, c) => sum + c.images.length, 0),
     scannedAt: new Date().toISOString(),
   };
+}
+
+function notFound(rootAbs: string, error: unknown): CoreError {
+  const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder not found' : problemFromFsError(error).reason;
+  return new CoreError('NOT_FOUND', `${rootAbs}: ${reason}. Choose the folder that holds one sub-folder per class.`, { path: rootAbs });
 }
 
 /**

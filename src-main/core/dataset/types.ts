@@ -40,7 +40,9 @@ export type DatasetClass = {
  * - `warning`: training can start but results may suffer. Codes: FEW_IMAGES, DUPLICATE,
  *   DUPLICATE_ACROSS_CLASSES, LABEL_COLLISION, SPLIT_EMPTY.
  * - `skipped`: a file or folder that is not used. Codes: NOT_IMAGE, CORRUPT, EMPTY_FILE,
- *   UNREADABLE, HIDDEN, NOT_IN_CLASS, LINK_REPEAT.
+ *   UNREADABLE, HIDDEN, NOT_IN_CLASS, LINK_REPEAT, SPECIAL_FILE (FIFO, socket, device: never
+ *   opened), TOO_LARGE (over the size or pixel limit), LINK_CLASS (a top-level link to a folder:
+ *   not a class), LINK_OTHER_CLASS (a link out of its class), LINK_OUTSIDE (a link out of the dataset).
  */
 export type DatasetIssue = {
   /** Absolute path of the file or folder concerned (the root for dataset-wide issues). */

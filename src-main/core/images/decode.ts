@@ -1,8 +1,8 @@
 import { createRandom } from '../random.js';
-import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { CoreError } from '../errors.js';
-import { imageUnreadable, problemFromDecode, problemFromFsError } from './errors.js';
+import { imageUnreadable, MAX_INPUT_PIXELS, problemFromDecode } from './errors.js';
+import { readImageFile } from './read-image-file.js';
 import { sniffFormat } from './formats.js';
 import { normalizationAffine, type Normalization, type PreprocessSpec } from './spec.js';
 
@@ -39,6 +39,8 @@ export type DecodeOptions = {
   sourceName?: string;
   /** Reuse this array for the result when it has exactly `heightPx * widthPx * 3` elements. */
   output?: Float32Array;
+  /** Largest file read from a path, in bytes; default `DEFAULT_MAX_IMAGE_BYTES` (256 MiB). */
+  maxBytes?: number;
 };
 
 /** Whether a distortion setting changes anything (when false, decoding is deterministic and cacheable). */
@@ -117,7 +119,7 @@ function normalizeValue(n: Normalization, channel: number, value: number): numbe
  * `failOn: 'truncated'` makes truncated files fail instead of decoding half an image grey.
  */
 export function openImage(bytes: Uint8Array): Sharp {
-  return sharp(bytes, { failOn: 'truncated', pages: 1, page: 0 })
+  return sharp(bytes, { failOn: 'truncated', pages: 1, page: 0, limitInputPixels: MAX_INPUT_PIXELS })
     .rotate()
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
@@ -217,18 +219,16 @@ export async function decodeBytes(bytes: Uint8Array, spec: PreprocessSpec, optio
  * per `spec.normalization`.
  *
  * Supported formats: JPEG, PNG, WebP, GIF, TIFF, AVIF (recognised by content).
+ * A path is opened only when it is a regular file (a FIFO, socket or device fails at once,
+ * without blocking) of at most `options.maxBytes`.
  * @throws CoreError IMAGE_UNREADABLE (`details.skipCode`: EMPTY_FILE, NOT_IMAGE, CORRUPT,
- *   UNREADABLE) with a message naming the file, the reason and what to do;
- *   INVALID_ARGUMENT for a bad spec or distortion.
+ *   UNREADABLE, SPECIAL_FILE, TOO_LARGE) with a message naming the file, the reason and what
+ *   to do; INVALID_ARGUMENT for a bad spec or distortion.
  */
 export async function decodeImage(input: string | Uint8Array, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
   if (typeof input !== 'string') return decodeBytes(input, spec, options);
   validateSpec(spec);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(input);
-  } catch (error) {
-    throw imageUnreadable(options.sourceName ?? input, problemFromFsError(error));
-  }
-  return decodeBytes(bytes, spec, { ...options, sourceName: options.sourceName ?? input });
+  const read = await readImageFile(input, { maxBytes: options.maxBytes });
+  if (!read.ok) throw imageUnreadable(options.sourceName ?? input, read.problem);
+  return decodeBytes(read.bytes, spec, { ...options, sourceName: options.sourceName ?? input });
 }

@@ -3,9 +3,17 @@ import { describeNotImage, sniffFormat, type SniffResult } from './formats.js';
 
 /**
  * Why a file cannot be used as an image. `HIDDEN` is only produced by the dataset scan
- * (dotfiles, Thumbs.db, …); the others come from reading and decoding.
+ * (dotfiles, Thumbs.db, …); the others come from reading and decoding. `SPECIAL_FILE`: a
+ * FIFO, socket or device (never opened); `TOO_LARGE`: over the file-size cap or the pixel limit;
+ * `LINK_OUTSIDE`: a path that resolves outside the folder it must stay in.
  */
-export type SkipCode = 'NOT_IMAGE' | 'CORRUPT' | 'EMPTY_FILE' | 'UNREADABLE' | 'HIDDEN';
+export type SkipCode = 'NOT_IMAGE' | 'CORRUPT' | 'EMPTY_FILE' | 'UNREADABLE' | 'HIDDEN' | 'SPECIAL_FILE' | 'TOO_LARGE' | 'LINK_OUTSIDE';
+
+/**
+ * Most pixels (width × height) an input image may have before it is decoded: sharp's default
+ * (16383²), stated here so every pipeline passes it explicitly.
+ */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
 
 /** A classified failure: the skip code and a sentence "what is wrong. what to do". */
 export type ImageProblem = { code: SkipCode; reason: string };
@@ -37,7 +45,7 @@ export function problemFromDecode(bytes: Uint8Array, error: unknown, sniff: Snif
   if (sniff.kind !== 'supported') return { code: 'NOT_IMAGE', reason: describeNotImage(sniff) };
   const detail = (error instanceof Error ? error.message : String(error)).trim().replace(/\s+/g, ' ');
   if (/pixel limit/i.test(detail)) {
-    return { code: 'UNREADABLE', reason: `the image is too large to decode (${detail}). Downscale it` };
+    return { code: 'TOO_LARGE', reason: `the image has too many pixels to decode (${detail}; the limit is ${MAX_INPUT_PIXELS} pixels, 16383 × 16383). Downscale it` };
   }
   return {
     code: 'CORRUPT',

@@ -18,4 +18,5 @@ export { createDecodePool, type DecodePool, type DecodePoolOptions, type PoolDec
 export { probeImage, probeBytes, type ProbeResult } from './probe.js';
 export { makeThumbnail } from './thumbnail.js';
 export { sniffFormat, describeNotImage, SUPPORTED_FORMATS, SNIFF_BYTES, type SupportedFormat, type SniffResult } from './formats.js';
-export { type SkipCode, type ImageProblem, problemFromDecode, problemFromFsError } from './errors.js';
+export { type SkipCode, type ImageProblem, problemFromDecode, problemFromFsError, MAX_INPUT_PIXELS } from './errors.js';
+export { readImageFile, DEFAULT_MAX_IMAGE_BYTES, type ReadImageOptions, type ReadImageResult } from './read-image-file.js';

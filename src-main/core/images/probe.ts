@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { problemFromDecode, problemFromFsError, type SkipCode } from './errors.js';
+import { MAX_INPUT_PIXELS, problemFromDecode, type SkipCode } from './errors.js';
+import { readImageFile } from './read-image-file.js';
 import { sniffFormat, type SupportedFormat } from './formats.js';
 
 /** Result of checking one file: usable (with its format and oriented size) or why not. */
@@ -23,7 +23,7 @@ export async function probeBytes(bytes: Uint8Array): Promise<ProbeResult> {
     return { ok: false, code: problem.code, reason: problem.reason };
   }
   try {
-    const image = sharp(bytes, { failOn: 'truncated', pages: 1, page: 0 });
+    const image = sharp(bytes, { failOn: 'truncated', pages: 1, page: 0, limitInputPixels: MAX_INPUT_PIXELS });
     const meta = await image.metadata();
     // Decode every pixel (at a small size): metadata alone does not see truncated data.
     await image.resize(PROBE_SIDE_PX, PROBE_SIDE_PX, { fit: 'inside' }).raw().toBuffer();
@@ -40,15 +40,11 @@ export async function probeBytes(bytes: Uint8Array): Promise<ProbeResult> {
 /**
  * Reads a file and checks it is a usable image (see `probeBytes`). Never throws for bad files:
  * unreadable files (missing, permission denied) give `{ ok: false, code: 'UNREADABLE' }`,
- * empty ones `EMPTY_FILE`, non-images `NOT_IMAGE`, truncated/corrupt ones `CORRUPT`.
+ * empty ones `EMPTY_FILE`, non-images `NOT_IMAGE`, truncated/corrupt ones `CORRUPT`, a FIFO,
+ * socket or device `SPECIAL_FILE` (never opened), one over `maxBytes` `TOO_LARGE`.
  */
-export async function probeImage(file: string): Promise<ProbeResult> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const problem = problemFromFsError(error);
-    return { ok: false, code: problem.code, reason: problem.reason };
-  }
-  return probeBytes(bytes);
+export async function probeImage(file: string, maxBytes?: number): Promise<ProbeResult> {
+  const read = await readImageFile(file, { maxBytes });
+  if (!read.ok) return { ok: false, code: read.problem.code, reason: read.problem.reason };
+  return probeBytes(read.bytes);
 }
