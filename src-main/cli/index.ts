@@ -172,7 +172,7 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   let cancelRequested = false;
   let runId: string | undefined;
   const cancel = (): void => {
-    if (runId) void service.cancelTraining({ runId }).catch(() => {});
+    if (runId) void send(service, 'cancelTraining', { runId }).catch(() => {});
     else cancelRequested = true;
   };
   const onSigint = (): void => {
