@@ -189,7 +189,12 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   const offEvents: (() => void)[] = [];
   try {
     out.line((await send(service, 'getEngine', {})).summary);
-    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' });
+    // A scan of 100k files takes a while: show it like the other long phases.
+    const offScan = service.on('dataset.progress', (p) => out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }));
+    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' }).finally(() => {
+      offScan();
+      out.endProgress();
+    });
     await reportDataset(dataset, dataDir, out);
 
     if (typeof flags.model_dir === 'string') {
