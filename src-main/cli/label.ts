@@ -55,8 +55,8 @@ export async function labelCommandMain(argv: string[], out: Output): Promise<num
   const { backend } = checkRequest('updateSettings', { backend: flags.backend }, { backend: 'backend' });
   const topK = checkRequest('classify', { modelId: 'label', image: { path: flags.image }, topK: numberFlag(flags, 'top_k') ?? DEFAULTS.topK }, { topK: 'top_k', image: 'image' }).topK;
   // A missing model folder is "model not found" (exit 4), not a labels question.
-  const graphKind = await stat(path.resolve(flags.graph)).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
-  if (graphKind === 'missing') throw new CoreError('MODEL_NOT_FOUND', `--graph ${path.resolve(flags.graph)}: no such folder. Pass the folder of an export (model.json + labels.txt).`);
+  const graphExists = await stat(path.resolve(flags.graph)).then(() => true, () => false);
+  if (!graphExists) throw new CoreError('MODEL_NOT_FOUND', `--graph ${path.resolve(flags.graph)}: no such folder. Pass the folder of an export (model.json + labels.txt).`);
   await selectEngine({ force: backend === 'auto' ? undefined : backend });
   const result = await labelImage({
     graph: path.resolve(flags.graph),
