@@ -1,44 +1,28 @@
 /**
- * The command-line adapter: `retrain-studio <command> [flags]`. It parses argv, calls the
- * service (or core for one-shot labelling), prints, and chooses the exit code. Nothing
- * here decides anything the app would decide differently.
+ * The command-line adapter: `retrain-studio <command> [flags]`. It parses argv, sends
+ * requests to the service through the hosts' validator (or calls core for one-shot
+ * labelling), prints, and chooses the exit code. Nothing here decides anything the app
+ * would decide differently.
  *
- * Exit codes: 0 success · 1 unexpected error · 2 usage (bad or contradicting flags) ·
- * 3 data (dataset, image, file not found) · 4 model (not found, invalid, wrong input) ·
- * 5 engine or download · 130 cancelled (Ctrl-C).
+ * Exit codes (exit-codes.ts, the README's table): 0 success · 1 unexpected error · 2 usage
+ * (bad or contradicting flags) · 3 data (dataset, image, file) · 4 model · 5 engine or
+ * download · 6 busy · 130 cancelled (Ctrl-C) · 141 output closed (`… | head`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CoreError, type ErrorCode } from '../core/errors.js';
+import { CoreError } from '../core/errors.js';
 import { defaultDataDir } from '../core/paths.js';
-import { HYPERPARAMETERS, type TrainingConfig } from '../core/training/index.js';
+import { HYPERPARAMETERS } from '../core/training/index.js';
 import { createService, type Service } from '../api/service.js';
-import type { BottleneckProgress, RunSummary } from '../api/contract.js';
+import type { BottleneckProgress, DatasetSummary, RunSummary, Settings, TrainingConfig } from '../api/contract.js';
 import { labelCommandMain } from './label.js';
-import { createOutput, type Output } from './output.js';
+import { escapeControl, processStdio, type Output } from './output.js';
+import { EXIT, exitCodeFor, fileErrno } from './exit-codes.js';
+import { BACKEND_CHOICES, CONFIG_FLAGS, FEATURE_ENGINE_CHOICES, checkRequest, send } from './requests.js';
+import { summariseIssues, writeIssuesFile } from './issues.js';
 
-const EXIT: Partial<Record<ErrorCode, number>> = {
-  INVALID_ARGUMENT: 2,
-  INPUT_MISMATCH: 2,
-  DATASET_EMPTY: 3,
-  DATASET_INVALID: 3,
-  IMAGE_UNREADABLE: 3,
-  NOT_FOUND: 3,
-  PATH_NOT_ALLOWED: 3,
-  MODEL_NOT_FOUND: 4,
-  MODEL_INVALID: 4,
-  NODE_NOT_FOUND: 4,
-  UNSUPPORTED_LAYER: 4,
-  DOWNLOAD_FAILED: 5,
-  ENGINE_UNAVAILABLE: 5,
-  CANCELLED: 130,
-};
-
-/** Maps an error to its exit code (the one place that does). */
-export function exitCodeFor(error: unknown): number {
-  return error instanceof CoreError ? (EXIT[error.code] ?? 1) : 1;
-}
+export { exitCodeFor } from './exit-codes.js';
 
 const USAGE = `Usage: retrain-studio <command> [flags]
 
@@ -50,7 +34,7 @@ Commands:
   runs      list training runs
   serve     serve the app's UI over HTTP (--host, --port, --token-file; always behind a token)
 
-Common flags: --data_dir DIR (default ${defaultDataDir()}), --backend auto|tensorflow-gpu|tensorflow|wasm|cpu, --engine auto|tfjs|onnx
+Common flags: --data_dir DIR (default ${defaultDataDir()}), --backend ${BACKEND_CHOICES.join('|')}, --engine ${FEATURE_ENGINE_CHOICES.join('|')}
 Run "retrain-studio <command> --help" for a command's flags.`;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -70,16 +54,23 @@ function parse(argv: string[], options: ParseArgsConfig['options']): Flags {
   }
 }
 
+const stringFlag = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
+
+const dataDirOf = (flags: Flags): string => (typeof flags.data_dir === 'string' ? path.resolve(flags.data_dir) : defaultDataDir());
+
+/** `--backend` / `--engine` as an `updateSettings` request, checked before anything starts. */
+function settingsFromFlags(flags: Flags): Partial<Settings> {
+  return checkRequest('updateSettings', { backend: stringFlag(flags, 'backend'), featureEngine: stringFlag(flags, 'engine') }, { backend: 'backend', featureEngine: 'engine' });
+}
+
 async function openService(flags: Flags, extra: { runsDir?: string; cacheDir?: string } = {}): Promise<Service> {
-  const dataDir = typeof flags.data_dir === 'string' ? path.resolve(flags.data_dir) : defaultDataDir();
-  const service = await createService({ dataDir, ...extra });
-  const backend = flags.backend as string | undefined;
-  const featureEngine = flags.engine as string | undefined;
-  if (backend || featureEngine) {
-    await service.updateSettings({
-      ...(backend ? { backend: backend as never } : {}),
-      ...(featureEngine ? { featureEngine: featureEngine as never } : {}),
-    });
+  const settings = settingsFromFlags(flags);
+  const service = await createService({ dataDir: dataDirOf(flags), ...extra });
+  try {
+    if (settings.backend !== undefined || settings.featureEngine !== undefined) await send(service, 'updateSettings', settings);
+  } catch (error) {
+    await service.close();
+    throw error;
   }
   return service;
 }
@@ -100,7 +91,8 @@ const RETRAIN_OPTIONS: ParseArgsConfig['options'] = {
   onnx: { type: 'boolean' },
 };
 
-function configFromFlags(flags: Flags): Partial<TrainingConfig> {
+/** The hyperparameter flags as a config; numbers are parsed here, ranges and choices are the validator's. */
+function configFromFlags(flags: Flags): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const h of HYPERPARAMETERS) {
     const value = flags[h.flag];
@@ -112,7 +104,19 @@ function configFromFlags(flags: Flags): Partial<TrainingConfig> {
       config[h.key] = n;
     }
   }
-  return config as Partial<TrainingConfig>;
+  return config;
+}
+
+/** `--input_range MIN,MAX` as a normalisation, or undefined. */
+function inputRange(flags: Flags): { kind: 'range'; min: number; max: number } | undefined {
+  const text = stringFlag(flags, 'input_range');
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((p) => p.trim());
+  const [min, max] = parts.map(Number);
+  if (parts.length !== 2 || parts.some((p) => p === '') || !Number.isFinite(min) || !Number.isFinite(max) || min >= max) {
+    throw new CoreError('INVALID_ARGUMENT', `--input_range must be MIN,MAX with MIN < MAX, e.g. --input_range=-1,1 (got "${text}").`);
+  }
+  return { kind: 'range', min, max };
 }
 
 function retrainHelp(): string {
@@ -133,45 +137,84 @@ function retrainHelp(): string {
   ].join('\n');
 }
 
+/**
+ * Prints the dataset line and its issues, a few of each kind (the full list goes to a file
+ * when some are left out), and stops with exit code 3 when the dataset cannot be trained.
+ */
+async function reportDataset(dataset: DatasetSummary, dataDir: string, out: Output): Promise<void> {
+  out.line(`Dataset ${dataset.root}: ${dataset.classes.length} classes, ${dataset.imageCount} images (${dataset.classes.map((c) => `${c.name} ${c.count}`).join(', ')}).`);
+  const { lines, omitted } = summariseIssues(dataset.issues);
+  for (const line of lines) out.line(line);
+  if (omitted > 0) out.line(`  Full list of ${dataset.issues.length} issues: ${await writeIssuesFile(dataDir, dataset.id, dataset.root, dataset.issues)}`);
+  if (dataset.trainable) return;
+  const errors = dataset.issues.filter((i) => i.severity === 'error');
+  const reasons = errors.slice(0, 3).map((i) => `- ${escapeControl(i.message)}`);
+  if (errors.length > 3) reasons.push(`- …and ${errors.length - 3} more.`);
+  throw new CoreError(dataset.imageCount === 0 ? 'DATASET_EMPTY' : 'DATASET_INVALID', `The dataset in ${escapeControl(dataset.root)} cannot be trained:\n${reasons.join('\n')}`);
+}
+
 async function retrain(argv: string[], out: Output): Promise<number> {
   const flags = parse(argv, RETRAIN_OPTIONS);
-  if (flags.help) return out.line(retrainHelp()), 0;
+  if (flags.help) return out.lines(retrainHelp()), 0;
   if (typeof flags.image_dir !== 'string') throw new CoreError('INVALID_ARGUMENT', '--image_dir is required: the folder that holds one sub-folder per class.');
-  const config = configFromFlags(flags);
+  const rawConfig = configFromFlags(flags);
+  // Checked now, before a long dataset scan, with the same validator the real request passes later.
+  const config: Partial<TrainingConfig> = checkRequest('startTraining', { datasetId: 'not-yet-open', config: rawConfig, name: flags.name }, { ...CONFIG_FLAGS, name: 'name' }).config;
+  const range = inputRange(flags);
+  const dataDir = dataDirOf(flags);
   const service = await openService(flags, {
     ...(typeof flags.summaries_dir === 'string' ? { runsDir: path.resolve(flags.summaries_dir) } : {}),
     ...(typeof flags.bottleneck_dir === 'string' ? { cacheDir: path.resolve(flags.bottleneck_dir) } : {}),
   });
+  // Ctrl-C, or the reader of our output going away, cancels the run; before a run exists,
+  // Ctrl-C ends the process as it would without a handler.
+  let state: 'setup' | 'starting' | 'running' = 'setup';
+  let cancelRequested = false;
   let runId: string | undefined;
-  const abort = (): void => {
-    out.line('\nCancelling…');
-    if (runId) void service.cancelTraining({ runId }).catch(() => {});
+  const cancel = (): void => {
+    if (runId) void send(service, 'cancelTraining', { runId }).catch(() => {});
+    else cancelRequested = true;
   };
-  process.once('SIGINT', abort);
+  const onSigint = (): void => {
+    if (state === 'setup') {
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    out.line('Cancelling…');
+    cancel();
+  };
+  process.on('SIGINT', onSigint);
+  const offClosed = out.onClosed(cancel);
+  const offEvents: (() => void)[] = [];
   try {
-    out.line((await service.getEngine({})).summary);
-    const dataset = await service.openDataset({ path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage });
-    out.line(`Dataset ${dataset.root}: ${dataset.classes.length} classes, ${dataset.imageCount} images (${dataset.classes.map((c) => `${c.name} ${c.count}`).join(', ')}).`);
-    for (const issue of dataset.issues) out.line(`  ${issue.severity}: ${issue.message}`);
+    out.line((await send(service, 'getEngine', {})).summary);
+    // A scan of 100k files takes a while: show it like the other long phases.
+    const offScan = service.on('dataset.progress', (p) => out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }));
+    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' }).finally(() => {
+      offScan();
+      out.endProgress();
+    });
+    await reportDataset(dataset, dataDir, out);
 
     if (typeof flags.model_dir === 'string') {
-      const range = typeof flags.input_range === 'string' ? flags.input_range.split(',').map(Number) : undefined;
-      const model = await service.importModel({
-        path: flags.model_dir,
-        ...(typeof flags.bottleneck_node === 'string' ? { bottleneckNode: flags.bottleneck_node } : {}),
-        ...(range ? { spec: { normalization: { kind: 'range', min: range[0], max: range[1] } } } : {}),
-      });
+      const model = await send(
+        service,
+        'importModel',
+        { path: flags.model_dir, bottleneckNode: flags.bottleneck_node, ...(range ? { spec: { normalization: range } } : {}) },
+        { path: 'model_dir', bottleneckNode: 'bottleneck_node', spec: 'input_range' },
+      );
       config.architecture = model.id;
       out.line(`Model ${model.name}: input ${model.inputName} ${JSON.stringify(model.inputShape)} ${model.normalization}, bottleneck ${model.bottleneckNode} (${model.featureSize}).`);
     } else {
       const architecture = config.architecture ?? (HYPERPARAMETERS.find((h) => h.key === 'architecture')?.default as string);
-      const listed = (await service.listModels({})).find((m) => m.id === architecture);
+      const listed = (await send(service, 'listModels', {})).find((m) => m.id === architecture);
       if (!listed) throw new CoreError('MODEL_NOT_FOUND', `Unknown --architecture "${architecture}". Run "retrain-studio models" for the catalog, or pass --model_dir.`);
       if (!listed.cached) {
         out.line(`Downloading ${architecture} from ${listed.url ?? 'its official URL'}…`);
-        const off = service.on('model.download', (p) => out.progress('download', p.receivedBytes, p.totalBytes ?? 0, `${(p.receivedBytes / 1e6).toFixed(1)} MB ${p.file}`));
+        const off = service.on('model.download', (p) => out.progress('download', { done: p.receivedBytes, total: p.totalBytes ?? 0, unit: 'bytes', note: p.file }));
         try {
-          await service.downloadModel({ modelId: architecture });
+          await send(service, 'downloadModel', { modelId: architecture }, { modelId: 'architecture' });
         } finally {
           off();
           out.endProgress();
@@ -187,28 +230,33 @@ async function retrain(argv: string[], out: Output): Promise<number> {
         }
       });
     });
-    const offPhase = service.on('run.phase', (p) => p.runId === runId && p.message && (out.endProgress(), out.line(`${p.message}…`)));
-    const offBottlenecks = service.on('bottlenecks.progress', (p: BottleneckProgress) =>
-      out.progress('bottlenecks', p.done, p.total, `${p.done}/${p.total} images, ${p.fromCache} cached, ${p.imagesPerSecond.toFixed(1)} img/s${p.etaMs !== null ? `, ETA ${Math.ceil(p.etaMs / 1000)} s` : ''}`),
+    offEvents.push(
+      service.on('run.phase', (p) => {
+        if (p.runId === runId && p.message) out.line(`${p.message}…`);
+      }),
+      service.on('bottlenecks.progress', (p: BottleneckProgress & { runId: string }) => {
+        if (p.runId === runId) out.progress('bottlenecks', { done: p.done, total: p.total, unit: 'images', note: `${p.fromCache} cached`, ratePerSecond: p.imagesPerSecond, etaMs: p.etaMs });
+      }),
+      service.on('training.progress', (p) => {
+        if (p.runId !== runId) return;
+        if (p.point) {
+          const v = p.point;
+          out.line(`Step ${v.step}: Train accuracy = ${(v.trainAccuracy * 100).toFixed(1)}%, Cross entropy = ${v.trainCrossEntropy.toFixed(4)}, Validation accuracy = ${(v.validationAccuracy * 100).toFixed(1)}%`);
+        } else out.progress('training', { done: p.step, total: p.totalSteps, unit: 'steps' });
+      }),
     );
-    const offTraining = service.on('training.progress', (p) => {
-      if (p.runId !== runId) return;
-      if (p.point) {
-        const v = p.point;
-        out.endProgress();
-        out.line(`Step ${v.step}: Train accuracy = ${(v.trainAccuracy * 100).toFixed(1)}%, Cross entropy = ${v.trainCrossEntropy.toFixed(4)}, Validation accuracy = ${(v.validationAccuracy * 100).toFixed(1)}%`);
-      } else out.progress('training', p.step, p.totalSteps, `step ${p.step}/${p.totalSteps}`);
-    });
-    ({ runId } = await service.startTraining({ datasetId: dataset.id, config, ...(typeof flags.name === 'string' ? { name: flags.name } : {}) }));
+    // The reader went away during setup: don't start a run nobody watches.
+    if (cancelRequested) throw new CoreError('CANCELLED', 'Cancelled before training started.');
+    state = 'starting';
+    ({ runId } = await send(service, 'startTraining', { datasetId: dataset.id, config, name: flags.name }, { ...CONFIG_FLAGS, name: 'name' }));
+    state = 'running';
+    if (cancelRequested) cancel();
     const run = await finished;
-    offPhase();
-    offBottlenecks();
-    offTraining();
     out.endProgress();
     if (run.status !== 'completed') {
       throw run.status === 'cancelled' ? new CoreError('CANCELLED', 'Training was cancelled.') : new CoreError('INTERNAL', `Training failed: ${run.error ?? 'unknown error'}`);
     }
-    const detail = await service.getRun({ runId: run.id });
+    const detail = await send(service, 'getRun', { runId: run.id });
     const evaluation = detail.evaluation;
     if (evaluation) {
       out.line(`Final test accuracy = ${(evaluation.testAccuracy * 100).toFixed(1)}% (N=${evaluation.testCount})`);
@@ -220,18 +268,17 @@ async function retrain(argv: string[], out: Output): Promise<number> {
     const p = run.phases;
     out.line(`Times: model load ${p.modelLoadMs ?? 0} ms, bottlenecks ${p.bottlenecksMs ?? 0} ms (${p.bottlenecksComputed ?? 0} computed, ${p.bottlenecksFromCache ?? 0} from cache, ${run.featureEngine}), training ${p.trainingMs ?? 0} ms, evaluation ${p.evaluationMs ?? 0} ms.`);
     if (typeof flags.output_graph === 'string') service.access.grant(path.dirname(path.resolve(flags.output_graph)), 'write');
-    const exported = await service.exportRun({
-      runId: run.id,
-      ...(typeof flags.output_graph === 'string' ? { path: flags.output_graph } : {}),
-      ...(flags.onnx ? { onnx: true } : {}),
-    });
+    const exported = await send(service, 'exportRun', { runId: run.id, path: flags.output_graph, onnx: flags.onnx }, { path: 'output_graph', onnx: 'onnx' });
     if (typeof flags.output_labels === 'string') await copyFile(path.join(exported.dir, 'labels.txt'), flags.output_labels);
     out.line(`Run ${run.id} saved. Model exported to ${exported.dir}`);
     if (exported.onnx) out.line('file' in exported.onnx ? `ONNX model: ${exported.onnx.file} (max abs difference from TF.js ${exported.onnx.maxAbsError.toExponential(1)})` : `ONNX export failed: ${exported.onnx.error}`);
-    out.line(`Label an image with:\n  ${exported.labelCommand}`);
+    out.line('Label an image with:');
+    out.line(`  ${exported.labelCommand}`);
     return 0;
   } finally {
-    process.off('SIGINT', abort);
+    for (const off of offEvents) off();
+    offClosed();
+    process.off('SIGINT', onSigint);
     await service.close();
   }
 }
@@ -242,21 +289,22 @@ async function models(argv: string[], out: Output): Promise<number> {
   const service = await openService(flags);
   try {
     if (typeof flags.download === 'string') {
-      const off = service.on('model.download', (p) => out.progress('download', p.receivedBytes, p.totalBytes ?? 0, `${(p.receivedBytes / 1e6).toFixed(1)} MB ${p.file}`));
-      const model = await service.downloadModel({ modelId: flags.download }).finally(off);
+      const off = service.on('model.download', (p) => out.progress('download', { done: p.receivedBytes, total: p.totalBytes ?? 0, unit: 'bytes', note: p.file }));
+      const model = await send(service, 'downloadModel', { modelId: flags.download }, { modelId: 'download' }).finally(off);
       out.endProgress();
       out.line(`Downloaded ${model.id}.`);
     }
     if (typeof flags.import === 'string') {
-      const model = await service.importModel({
-        path: flags.import,
-        ...(typeof flags.bottleneck_node === 'string' ? { bottleneckNode: flags.bottleneck_node } : {}),
-        ...(typeof flags.labels === 'string' ? { labelsPath: flags.labels } : {}),
-      });
+      const model = await send(
+        service,
+        'importModel',
+        { path: flags.import, bottleneckNode: flags.bottleneck_node, labelsPath: flags.labels },
+        { path: 'import', bottleneckNode: 'bottleneck_node', labelsPath: 'labels' },
+      );
       out.line(`Imported ${model.id}: input ${model.inputName} ${JSON.stringify(model.inputShape)}, bottleneck ${model.bottleneckNode} (${model.featureSize}).`);
     }
-    const list = await service.listModels({});
-    if (flags.json) return out.line(JSON.stringify(list, null, 2)), 0;
+    const list = await send(service, 'listModels', {});
+    if (flags.json) return out.lines(JSON.stringify(list, null, 2)), 0;
     out.line('id                              input     bottleneck  download   cached');
     for (const m of list) {
       const size = m.inputShape ? `${m.inputShape[1]}×${m.inputShape[2]}` : '?';
@@ -274,7 +322,7 @@ async function cache(argv: string[], out: Output): Promise<number> {
   if (flags.help) return out.line('Usage: retrain-studio cache [--clear] [--bottleneck_dir DIR]'), 0;
   const service = await openService(flags, typeof flags.bottleneck_dir === 'string' ? { cacheDir: path.resolve(flags.bottleneck_dir) } : {});
   try {
-    const info = flags.clear ? await service.clearCache({}) : await service.getCacheInfo({});
+    const info = flags.clear ? await send(service, 'clearCache', {}) : await send(service, 'getCacheInfo', {});
     out.line(`${flags.clear ? 'Cleared. ' : ''}Bottleneck cache ${info.dir}: ${info.entries} entries, ${(info.bytes / 1e6).toFixed(1)} MB.`);
     return 0;
   } finally {
@@ -287,7 +335,8 @@ async function runsCommand(argv: string[], out: Output): Promise<number> {
   if (flags.help) return out.line('Usage: retrain-studio runs [--summaries_dir DIR]'), 0;
   const service = await openService(flags, typeof flags.summaries_dir === 'string' ? { runsDir: path.resolve(flags.summaries_dir) } : {});
   try {
-    for (const r of await service.listRuns({})) {
+    for (const r of await send(service, 'listRuns', {})) {
+      if (out.closed) break;
       const accuracy = r.testAccuracy !== undefined ? `${(r.testAccuracy * 100).toFixed(1)}%` : '-';
       out.line(`${r.id}  ${r.status.padEnd(9)} ${accuracy.padStart(6)}  ${r.modelId}  ${r.name}`);
     }
@@ -333,12 +382,20 @@ async function serve(argv: string[], out: Output, startServe: CliDeps['serve']):
   return 0;
 }
 
+/** How an error is printed: a CoreError or a file error as one readable message, anything else with its stack. */
+function describeError(error: unknown): string {
+  if (error instanceof CoreError) return `Error (${error.code}): ${error.message}`;
+  const errno = fileErrno(error);
+  if (errno) return `Error (${errno}): ${(error as Error).message}`;
+  return `Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
 /**
  * Runs one CLI invocation. Returns the exit code (the caller sets process.exitCode);
- * errors are printed as one readable line.
+ * errors are printed as one readable message.
  */
 export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
-  const out = deps.out ?? createOutput();
+  const out = deps.out ?? processStdio();
   const [command, ...rest] = argv;
   const commands: Record<string, (args: string[], o: Output) => Promise<number>> = {
     retrain,
@@ -348,20 +405,24 @@ export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
     runs: runsCommand,
     serve: (args, o) => serve(args, o, deps.serve),
   };
+  const finish = async (code: number): Promise<number> => {
+    await out.flush();
+    return out.closed ? EXIT.outputClosed : code;
+  };
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    out.line(USAGE);
-    return command ? 0 : 2;
+    out.lines(USAGE);
+    return finish(command ? EXIT.ok : EXIT.usage);
   }
-  const handler = commands[command];
+  const handler = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!handler) {
     out.error(`Unknown command "${command}".\n${USAGE}`);
-    return 2;
+    return finish(EXIT.usage);
   }
   try {
-    return await handler(rest, out);
+    return finish(await handler(rest, out));
   } catch (error) {
     out.endProgress();
-    out.error(error instanceof CoreError ? `Error (${error.code}): ${error.message}` : `Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return exitCodeFor(error);
+    out.error(describeError(error));
+    return finish(exitCodeFor(error));
   }
 }

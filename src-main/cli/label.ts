@@ -1,10 +1,13 @@
 /** `retrain-studio label`: label_image.py's flags over core's labelling. */
 import { parseArgs } from 'node:util';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
 import { selectEngine } from '../core/engine/index.js';
 import { labelImage } from '../core/classify/label.js';
+import { DEFAULTS } from '../api/wire.js';
 import type { Output } from './output.js';
+import { BACKEND_CHOICES, checkRequest } from './requests.js';
 
 const HELP = `Usage: retrain-studio label --graph DIR --image FILE [flags]
   --graph DIR          an export folder (model.json + metadata.json + labels.txt), or any TF.js classifier folder
@@ -15,7 +18,8 @@ const HELP = `Usage: retrain-studio label --graph DIR --image FILE [flags]
   --input_height N, --input_width N   input size (checked against the model)
   --input_mean M, --input_std S       (pixel - M) / S; checked against an export's metadata
   --crop center|squash how a non-export model's input is fitted (default squash, as label_image.py)
-  --top_k N            how many labels to print (default 5)
+  --top_k N            how many labels to print (default ${DEFAULTS.topK}, at most ${DEFAULTS.maxTopK})
+  --backend NAME       ${BACKEND_CHOICES.join('|')}
   --json               print JSON`;
 
 const numberFlag = (flags: Record<string, unknown>, name: string): number | undefined => {
@@ -43,10 +47,17 @@ export async function labelCommandMain(argv: string[], out: Output): Promise<num
   } catch (error) {
     throw new CoreError('INVALID_ARGUMENT', (error as Error).message);
   }
-  if (flags.help) return out.line(HELP), 0;
+  if (flags.help) return out.lines(HELP), 0;
   if (typeof flags.graph !== 'string' || typeof flags.image !== 'string') throw new CoreError('INVALID_ARGUMENT', `--graph and --image are required.\n${HELP}`);
   if (flags.crop !== undefined && flags.crop !== 'center' && flags.crop !== 'squash') throw new CoreError('INVALID_ARGUMENT', '--crop must be center or squash.');
-  await selectEngine({ force: typeof flags.backend === 'string' ? (flags.backend as never) : undefined });
+  // label runs in-process on core, but its flags pass the validators of the requests they mirror:
+  // --backend is updateSettings' backend, --image and --top_k are classify's.
+  const { backend } = checkRequest('updateSettings', { backend: flags.backend }, { backend: 'backend' });
+  const topK = checkRequest('classify', { modelId: 'label', image: { path: flags.image }, topK: numberFlag(flags, 'top_k') ?? DEFAULTS.topK }, { topK: 'top_k', image: 'image' }).topK;
+  // A missing model folder is "model not found" (exit 4), not a labels question.
+  const graphExists = await stat(path.resolve(flags.graph)).then(() => true, () => false);
+  if (!graphExists) throw new CoreError('MODEL_NOT_FOUND', `--graph ${path.resolve(flags.graph)}: no such folder. Pass the folder of an export (model.json + labels.txt).`);
+  await selectEngine({ force: backend === 'auto' ? undefined : backend });
   const result = await labelImage({
     graph: path.resolve(flags.graph),
     image: path.resolve(flags.image),
@@ -57,10 +68,10 @@ export async function labelCommandMain(argv: string[], out: Output): Promise<num
     inputWidth: numberFlag(flags, 'input_width'),
     inputMean: numberFlag(flags, 'input_mean'),
     inputStd: numberFlag(flags, 'input_std'),
-    topK: numberFlag(flags, 'top_k') ?? 5,
+    topK: topK ?? DEFAULTS.topK,
     ...(flags.crop ? { crop: flags.crop as 'center' | 'squash' } : {}),
   });
-  if (flags.json) return out.line(JSON.stringify(result, null, 2)), 0;
+  if (flags.json) return out.lines(JSON.stringify(result, null, 2)), 0;
   for (const p of result.predictions) out.line(`${p.label} ${p.probability.toFixed(5)}`);
   out.line(`Evaluation time: ${result.durationMs.toFixed(1)} ms (decode ${result.preprocessMs.toFixed(1)} ms, inference ${result.inferenceMs.toFixed(1)} ms, ${result.engine})`);
   return 0;
