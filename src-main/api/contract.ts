@@ -163,7 +163,10 @@ export const METHODS = {
   getHyperparameters: method<NoFields, { hyperparameters: HyperparameterSpec[]; presets: Preset[] }>('retrain.py\'s hyperparameters with their bounds, and the presets.'),
 
   pickFolder: method<{ purpose: FolderPurpose }, string | null>('Asks the host for a folder (Electron: native dialog) and grants it; null where no dialog exists or it was cancelled.'),
-  openDataset: method<{ path: string; validationPercent?: number; testPercent?: number }, DatasetSummary>('Scans a folder of class sub-folders: classes, splits, issues, duplicates.'),
+  openDataset: method<{ path: string; validationPercent?: number; testPercent?: number }, DatasetSummary>(
+    'Scans a folder of class sub-folders: classes, splits, issues, duplicates. At most DEFAULTS.maxDatasetFiles files; CANCELLED by cancelOpenDataset.',
+  ),
+  cancelOpenDataset: method<{ path: string }, { cancelled: boolean }>('Stops the scan of a folder being opened (openDataset then fails with CANCELLED); false when none was running.'),
   listDatasetImages: method<{ datasetId: string; className?: string; split?: Split; offset?: number; limit?: number }, { total: number; images: DatasetImageRow[] }>(
     'One page of an opened dataset\'s images, optionally of one class or split.',
   ),
@@ -221,7 +224,9 @@ const event = <Payload>(summary: string): EventMeta<Payload> => ({ summary });
 
 /** Every event the engine pushes to every connected client; both transports forward each with no other edit. */
 export const EVENTS = {
-  'dataset.progress': event<{ root: string; done: number; total: number }>('Images scanned while a dataset opens.'),
+  'dataset.progress': event<{ root: string; phase: 'listing' | 'reading'; done: number; total: number }>(
+    'While a dataset opens: `listing` counts files found so far (done = 0, total = found), then `reading` counts images read of total.',
+  ),
   'model.download': event<DownloadProgress>('Bytes of a model download.'),
   'run.phase': event<{ runId: string; phase: RunPhase; message: string }>('A run moved to another phase.'),
   'bottlenecks.progress': event<{ runId: string } & BottleneckProgress>('Bottlenecks computed or read from the cache.'),

@@ -23,6 +23,8 @@ export type ServiceOptions = {
   logger?: Logger;
   /** Models directory override (default `<dataDir>/models`). */
   modelsDir?: string;
+  /** Files and folders one dataset scan may meet (default `DEFAULTS.maxDatasetFiles`). */
+  maxDatasetFiles?: number;
 };
 
 export type Service = ApiClient & {

@@ -41,6 +41,7 @@ function dataFolders(options: ServiceOptions) {
     onnx: path.join(dataDir, 'onnx'),
     uploads: path.join(dataDir, 'uploads'),
     settings: path.join(dataDir, 'settings.json'),
+    scanIndex: path.join(dataDir, 'scan-index'),
   };
 }
 
@@ -77,7 +78,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const engine = await createEngineArea({ store: createSettingsStore({ file: dirs.settings, defaults: DEFAULT_SETTINGS }), emit: events.emit, isBusy, dropLoaded });
   const features = createFeatureEngine({ extractors, onnxCacheDir: dirs.onnx, engine: () => engine.current(), warn: (message) => logger.warn(message) });
-  const datasets = createDatasetArea({ access, emit: events.emit, pickFolder: options.pickFolder });
+  const datasets = createDatasetArea({ access, emit: events.emit, pickFolder: options.pickFolder, indexDir: dirs.scanIndex, maxFiles: options.maxDatasetFiles });
 
   const api: CoreApi = {
     ...engine.api,

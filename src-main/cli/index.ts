@@ -190,7 +190,10 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   try {
     out.line((await send(service, 'getEngine', {})).summary);
     // A scan of 100k files takes a while: show it like the other long phases.
-    const offScan = service.on('dataset.progress', (p) => out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }));
+    // Listing has no total yet: it counts files found (no percent, no ETA).
+    const offScan = service.on('dataset.progress', (p) =>
+      p.phase === 'listing' ? out.progress('listing', { done: p.total, total: 0, unit: 'files' }) : out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }),
+    );
     const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' }).finally(() => {
       offScan();
       out.endProgress();

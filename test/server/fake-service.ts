@@ -81,6 +81,7 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
       trainable: false,
       scannedAt: new Date(0).toISOString(),
     }),
+    cancelOpenDataset: async () => ({ cancelled: false }),
     listDatasetImages: async () => ({ total: 0, images: [] }),
     listModels: async () => [MODEL],
     downloadModel: async () => MODEL,
