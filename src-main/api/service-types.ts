@@ -33,7 +33,5 @@ export type Service = ApiClient & {
    * folders the user chose on the host (dialog, drop, CLI flag) through `access.grant`.
    */
   access: AccessPolicy;
-  /** A JPEG thumbnail of an allowed image (cached in memory). */
-  thumbnail(file: string, sizePx: number): Promise<Buffer>;
   close(): Promise<void>;
 };

@@ -23,7 +23,6 @@ import { createExportsApi } from './service/exports.js';
 import { createModelsApi } from './service/models.js';
 import { createRunsApi } from './service/runs.js';
 import { createEngineArea, DEFAULT_SETTINGS } from './service/settings.js';
-import { createThumbnails } from './service/thumbnails.js';
 
 export type { Service, ServiceOptions, Logger } from './service-types.js';
 
@@ -94,7 +93,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...api,
     on: events.on,
     access,
-    thumbnail: createThumbnails(access),
     close: async () => {
       await queue.close();
       await runs.close();
