@@ -181,7 +181,7 @@ describe('exit codes (the README table)', () => {
     [2, ['retrain', '--image_dir', '.', '--learning_rate', '0'], /--learning_rate=0: startTraining: invalid config\.learningRate: Too small/],
     [2, ['label', '--graph', '.', '--image', 'x.jpg', '--top_k', '0'], /--top_k=0: classify: invalid topK: Too small/],
     [2, ['frobnicate'], /Unknown command "frobnicate"/],
-    [3, ['retrain', '--image_dir', '/nonexistent-rs-dir'], /Error \(NOT_FOUND\): \/nonexistent-rs-dir is not a folder/],
+    [3, ['retrain', '--image_dir', '/nonexistent-rs-dir'], /Error \(NOT_FOUND\): \/nonexistent-rs-dir does not exist/],
     [4, ['label', '--graph', '/nonexistent-rs-model', '--image', 'x.jpg'], /Error \(MODEL_NOT_FOUND\): --graph \/nonexistent-rs-model: no such folder/],
     ...(hasGpuPackage ? [] : [[5, ['runs', '--backend', 'tensorflow-gpu'], /Error \(ENGINE_UNAVAILABLE\)/] as [number, string[], RegExp]]),
   ] as [number, string[], RegExp][])('exit %i for %j', async (code, args, message) => {
