@@ -98,7 +98,7 @@ export function browserSnippet(metadata: SnippetMetadata): string {
     `  const ctx = new OffscreenCanvas(${width}, ${height}).getContext('2d');`,
     `  ctx.fillStyle = 'white';`,
     `  ctx.fillRect(0, 0, ${width}, ${height});`,
-    `  ctx.imageSmoothingQuality = 'high'; // close to the app's Lanczos; tf.image.resizeBilinear aliases`,
+    `  ctx.imageSmoothingQuality = 'high'; // smooth scaling, as the app's; tf.image.resizeBilinear aliases big photos`,
     ...draw,
     `  const x = tf.tidy(() => tf.browser.fromPixels(ctx.getImageData(0, 0, ${width}, ${height})).toFloat()${tfjsNormalize(metadata)}.expandDims(0));`,
     `  const y = predict(x); // input '${metadata.inputName}' [1, ${height}, ${width}, 3], output '${metadata.outputName}'`,
@@ -114,12 +114,15 @@ export function nodeSnippet(metadata: SnippetMetadata): string {
   const { height, width } = size(metadata);
   const fit = metadata.crop === 'center' ? 'cover' : 'fill';
   return [
-    `// classify.mjs: npm install @tensorflow/tfjs sharp; then, in the export folder: node classify.mjs photo.jpg …`,
+    `// classify.mjs: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm sharp`,
+    `// then, in the export folder: node classify.mjs photo.jpg …`,
     `import { readFile } from 'node:fs/promises';`,
     `import path from 'node:path';`,
     `import * as tf from '@tensorflow/tfjs';`,
+    `import '@tensorflow/tfjs-backend-wasm';`,
     `import sharp from 'sharp';`,
     ``,
+    `await tf.setBackend('wasm'); // far faster than the default pure-JS backend`,
     `// Plain @tensorflow/tfjs reads no files (tfjs-node adds file:// URLs): hand it model.json and its weights.`,
     `async function files(file) {`,
     `  const json = JSON.parse(await readFile(file, 'utf8'));`,
