@@ -118,6 +118,8 @@ window.tfBackend = tf.getBackend();
 /** Where .ci/run creates the venv; tests create it there too when missing. */
 export const SNIPPET_VENV = path.join(os.tmpdir(), 'retrain-studio-snippet-venv');
 const PYTHON_PACKAGES = ['onnxruntime', 'numpy', 'pillow'];
+/** Longest wait for `pip install` (a local index takes about a minute); the test allows for it. */
+export const PIP_TIMEOUT_MS = 300_000;
 
 /**
  * A Python with onnxruntime, numpy and Pillow: the venv's when it already has them, else one
@@ -131,7 +133,7 @@ export async function snippetPython(): Promise<{ python: string } | { reason: st
   try {
     await mkdir(path.dirname(SNIPPET_VENV), { recursive: true });
     await run('python3', ['-m', 'venv', '--clear', SNIPPET_VENV], { timeout: 120_000 });
-    await run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '1', ...PYTHON_PACKAGES], { timeout: 600_000 });
+    await run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '1', '--timeout', '30', ...PYTHON_PACKAGES], { timeout: PIP_TIMEOUT_MS });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     return { reason: `could not make a venv with ${PYTHON_PACKAGES.join(', ')} at ${SNIPPET_VENV}: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}` };

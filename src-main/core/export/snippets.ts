@@ -87,14 +87,14 @@ export function browserSnippet(metadata: SnippetMetadata): string {
   return [
     `import * as tf from '@tensorflow/tfjs';`,
     ``,
-    `// URLs relative to the page; serve the export folder next to it.`,
+    `// In a module (<script type="module"> or a bundler). URLs are relative to the page: serve the export folder beside it.`,
     ...tfjsLoad(metadata, (file) => `'${file}'`),
     `const labels = ${JSON.stringify(metadata.classes)};`,
     ``,
     `// Top 5 [label, probability] for a loaded <img>, <canvas> or ImageBitmap, prepared as Retrain Studio does:`,
     `// ${preprocessComment(metadata, 'smooth')}`,
     `async function classify(img) {`,
-    `  const w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;`,
+    ...(metadata.crop === 'center' ? [`  const w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;`] : []),
     `  const ctx = new OffscreenCanvas(${width}, ${height}).getContext('2d');`,
     `  ctx.fillStyle = 'white';`,
     `  ctx.fillRect(0, 0, ${width}, ${height});`,
@@ -106,6 +106,7 @@ export function browserSnippet(metadata: SnippetMetadata): string {
     `  tf.dispose([x, y]);`,
     `  return ${TOP5};`,
     `}`,
+    `// e.g. console.log(await classify(document.querySelector('img')));`,
   ].join('\n');
 }
 
@@ -153,8 +154,9 @@ export function pythonSnippet(metadata: SnippetMetadata, onnxFile = 'model.onnx'
   const { height, width } = size(metadata);
   const { mean, std } = meanStd(metadata.normalization);
   const py = (v: string): string => (v.startsWith('[') ? `np.array(${v}, np.float32)` : v);
-  const x = ['np.asarray(image, np.float32)', mean ? ` - ${py(mean)}` : ''].join('');
-  const normalized = std ? `(${x}) / ${py(std)}` : x;
+  const pixels = 'np.asarray(image, np.float32)';
+  const centred = mean ? `${std ? '(' : ''}${pixels} - ${py(mean)}${std ? ')' : ''}` : pixels;
+  const normalized = std ? `${centred} / ${py(std)}` : centred;
   const resize =
     metadata.crop === 'center'
       ? [
