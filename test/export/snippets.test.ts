@@ -4,7 +4,7 @@
  * a venv. Each must give the app's top-1 and probabilities close to the app's (service.classify).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { hasShared, sharedPath, useWasm } from '../helpers/tf.js';
@@ -132,6 +132,7 @@ const CASES: Case[] = [
 
 describe.skipIf(!hasShared).each(CASES)('export snippets on real photos: $name', (c) => {
   let service: Service;
+  let base: string;
   let exported: ExportResult;
   let metadata: ExportMetadata;
   let snippets: ExportSnippets;
@@ -140,7 +141,7 @@ describe.skipIf(!hasShared).each(CASES)('export snippets on real photos: $name',
 
   beforeAll(async () => {
     await useWasm();
-    const base = await tempDir('snippets');
+    base = await tempDir('snippets');
     service = await createService({ dataDir: path.join(base, 'data') });
     const dataset = await service.openDataset({ path: sharedPath('datasets', 'flower_photos_small'), testPercent: 20 });
     const model = await service.importModel({ path: sharedPath('models', c.model), spec: c.spec, ...(c.bottleneckNode ? { bottleneckNode: c.bottleneckNode } : {}) });
@@ -167,7 +168,10 @@ describe.skipIf(!hasShared).each(CASES)('export snippets on real photos: $name',
       app.push(await service.classify({ runId: run.id, image: { dataBase64: (await readFile(photo)).toString('base64'), name: path.basename(photo) }, topK: 5 }));
     }
   });
-  afterAll(async () => service?.close());
+  afterAll(async () => {
+    await service?.close();
+    if (base) await rm(base, { recursive: true, force: true });
+  });
 
   it('offers the browser snippet as the export result, and Python only with an ONNX file', () => {
     expect(exported.tfjsSnippet).toBe(snippets.browser);
