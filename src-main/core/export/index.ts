@@ -10,6 +10,9 @@ import { fileSaveHandler, readModelJson, writeAtomic } from '../tf/file-io.js';
 import { describeNormalization, normalizationAffine, type PreprocessSpec } from '../images/spec.js';
 import type { ModelInfo } from '../models/types.js';
 import { HEAD_OUTPUT_NAME } from '../training/index.js';
+import { browserSnippet } from './snippets.js';
+
+export { browserSnippet, exportSnippets, nodeSnippet, pythonSnippet, type ExportSnippets } from './snippets.js';
 
 /** metadata.json of an export: everything a program needs to feed the model correctly. */
 export type ExportMetadata = {
@@ -139,24 +142,7 @@ export function labelCommand(dir: string, metadata: ExportMetadata, image = 'ima
   ].join(' ');
 }
 
-/** A short TF.js snippet that loads the export and classifies an image element. */
+/** The browser TF.js snippet (ExportResult.tfjsSnippet); see snippets.ts for Node and Python. */
 export function tfjsSnippet(metadata: ExportMetadata): string {
-  const [, height, width] = metadata.inputShape;
-  const graph = metadata.graphBackbone;
-  const load = graph
-    ? [
-        `const backbone = await tf.loadGraphModel('${graph.dir}/model.json');`,
-        `const head = await tf.loadLayersModel('${graph.head}/model.json');`,
-        `const predict = (x) => { const f = backbone.execute(x, '${graph.node}'); return head.predict(f.rank === 4 ? f.mean([1, 2]) : f); };`,
-      ]
-    : [`const model = await tf.loadLayersModel('model.json');`, `const predict = (x) => model.predict(x);`];
-  return [
-    `import * as tf from '@tensorflow/tfjs';`,
-    ...load,
-    `const labels = ${JSON.stringify(metadata.classes)};`,
-    `// Input '${metadata.inputName}': float32 [1, ${height}, ${width}, 3], ${metadata.normalizationText}, ${metadata.crop === 'center' ? 'centre-cropped to a square' : 'whole image resized'}.`,
-    `const x = tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(img), [${height}, ${width}]).toFloat().sub(${metadata.inputMean}).div(${metadata.inputStd}).expandDims(0));`,
-    `const probabilities = await predict(x).data(); // output '${metadata.outputName}'`,
-    `const top = [...probabilities].map((p, i) => [labels[i], p]).sort((a, b) => b[1] - a[1]).slice(0, 5);`,
-  ].join('\n');
+  return browserSnippet(metadata);
 }
