@@ -133,8 +133,10 @@ export type ExportResult = {
   files: string[];
   /** A ready-to-copy `retrain-studio label …` command for this model. */
   labelCommand: string;
-  /** A short TF.js snippet that loads and runs the export. */
+  /** A short TF.js snippet that loads and runs the export in a browser (= snippets.browser). */
   tfjsSnippet: string;
+  /** Code that labels an image exactly as the app does: browser TF.js, Node (sharp + TF.js), Python (onnxruntime, when ONNX was written). */
+  snippets: { browser: string; node: string; python?: string };
   onnx?: { file: string; maxAbsError: number } | { error: string };
 };
 
