@@ -338,6 +338,9 @@ export async function labelFolder(options: LabelFolderOptions): Promise<LabelFol
         done++;
       }
       report(false);
+      // Decodes that are ready and a synchronous (wasm) forward pass chain as microtasks only:
+      // yield a turn of the event loop per batch, so a Ctrl-C (a signal handler) is seen.
+      await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) cancelled = true;
     }
   } finally {

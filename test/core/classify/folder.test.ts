@@ -4,34 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { csvField, folderCsv, folderJson, labelFolder, labelFolderName, listFolderImages, type FolderRow } from '../../../src-main/core/classify/folder.js';
 import { labelImage, loadLabelClassifier } from '../../../src-main/core/classify/label.js';
 import type { ImageClassifier } from '../../../src-main/core/classify/index.js';
-import { exportRunModel } from '../../../src-main/core/export/run-export.js';
-import { loadFeatureExtractor } from '../../../src-main/core/models/index.js';
 import { parseCsv } from '../../helpers/csv.js';
 import { makeColourDataset, tempDir } from '../../helpers/fixtures.js';
 import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
-import { makeFinishedRun } from '../runs/fixtures.js';
+import { CORRUPT_JPEG, makeExport } from './folder-fixtures.js';
 
 /** Every file below `dir`, relative with `/`, sorted. */
 async function filesBelow(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/')).sort();
 }
-
-/** An export of a finished run whose backbone `makeBackbone` writes (default the tiny one). */
-async function makeExport(name: string, makeBackbone?: (dir: string) => Promise<unknown>): Promise<string> {
-  const run = await makeFinishedRun(await tempDir(`${name}-run`), makeBackbone ? { makeBackbone } : {});
-  const dir = path.join(await tempDir(`${name}-export`), 'model');
-  const extractor = await loadFeatureExtractor(run.model);
-  try {
-    await exportRunModel({ runs: run.runs, runId: run.runId, chooseDir: async () => dir, loadExtractor: async () => extractor, onnx: false, appVersion: 'test' });
-  } finally {
-    extractor.dispose();
-  }
-  return dir;
-}
-
-/** A JPEG's first bytes followed by garbage: sniffed as JPEG, fails to decode. */
-const CORRUPT_JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]), Buffer.alloc(300, 7)]);
 
 describe('labelling a folder (synthetic photos, an export of a tiny network)', () => {
   let exportDir: string;
