@@ -129,6 +129,12 @@ async function labelFolderCommand(
   const jsonFile = typeof flags.output_json === 'string' ? path.resolve(flags.output_json) : undefined;
   // JSON on stdout must stay parseable: no progress lines then.
   const jsonToStdout = flags.json === true && !jsonFile && !csvFile;
+  // Checked before the job: a typo in an output path should not cost a whole folder's labelling.
+  for (const [flag, file] of [['output_csv', csvFile], ['output_json', jsonFile]] as const) {
+    if (file && !(await stat(path.dirname(file)).then((s) => s.isDirectory(), () => false))) {
+      throw new CoreError('NOT_FOUND', `--${flag} ${file}: the folder ${path.dirname(file)} does not exist. Create it, or write the file elsewhere.`);
+    }
+  }
   const classifier = await loadLabelClassifier(model);
   const controller = new AbortController();
   const onSigint = (): void => {

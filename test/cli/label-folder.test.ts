@@ -107,6 +107,10 @@ describe('label --image_dir', () => {
     const none = await cli(['label', '--graph', exportDir, '--image_dir', empty]);
     expect(none.stderr).toMatch(/Error \(DATASET_EMPTY\): .* holds no image files/);
     expect(none.code).toBe(3);
+    const noFolder = await cli(['label', '--graph', exportDir, '--image_dir', photos, '--output_csv', path.join(base, 'no-such-out', 'x.csv')]);
+    expect(noFolder.stderr).toMatch(/Error \(NOT_FOUND\): --output_csv .*x\.csv: the folder .*no-such-out does not exist/);
+    expect(noFolder.stdout).not.toMatch(/labelling:/);
+    expect(noFolder.code).toBe(3);
     const noModel = await cli(['label', '--graph', path.join(base, 'no-model'), '--image_dir', photos]);
     expect(noModel.code).toBe(4);
   });
