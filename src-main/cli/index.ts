@@ -28,7 +28,8 @@ const USAGE = `Usage: retrain-studio <command> [flags]
 
 Commands:
   retrain   train a new final layer (retrain.py's flags: --image_dir, --architecture, --how_many_training_steps, …)
-  label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …)
+  label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …),
+            or a whole folder (--image_dir DIR [--output_csv F] [--output_json F] [--sort_into OUT --threshold P [--move]])
   models    list the model catalog and what is cached (--download ID, --import DIR [--bottleneck_node N])
   cache     bottleneck cache location and size (--clear)
   runs      list training runs
