@@ -9,3 +9,4 @@ export { findSimilarPairs, groupDuplicates, DEFAULT_DUPLICATE_THRESHOLD, DEFAULT
 export { centroidSimilarities, findOutliers, OUTLIER_RULE, OUTLIER_MAD_FACTOR } from './outliers.js';
 export { classBalance, BALANCE_RULE, IMBALANCE_RATIO } from './balance.js';
 export { normaliseRows, rowDot } from './vectors.js';
+export { healthInputFromDataset } from './input.js';
