@@ -11,6 +11,7 @@ export type HealthOptions = {
   folds?: number;
   seed?: number;
   stepsPerFold?: number;
+  learningRate?: number;
   duplicateThreshold?: number;
   signal?: AbortSignal;
   onPhase?: (message: string) => void;
@@ -29,7 +30,7 @@ export async function runHealthChecks(input: HealthInput, options: HealthOptions
 
   options.onPhase?.(`Mislabel suspects: ${folds}-fold heads on ${images.length} images`);
   let t0 = performance.now();
-  const probabilities = await outOfFoldProbabilities(features, labels, featureSize, classes.length, { folds, seed, stepsPerFold, signal: options.signal });
+  const probabilities = await outOfFoldProbabilities(features, labels, featureSize, classes.length, { folds, seed, stepsPerFold, learningRate: options.learningRate, signal: options.signal });
   const quality = confidentLearning(probabilities, labels, classes.length);
   const suspects: Suspect[] = [];
   quality.forEach((q, i) => {
