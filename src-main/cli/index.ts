@@ -17,6 +17,7 @@ import { HYPERPARAMETERS } from '../core/training/index.js';
 import { createService, type Service } from '../api/service.js';
 import type { BottleneckProgress, DatasetSummary, RunSummary, Settings, TrainingConfig } from '../api/contract.js';
 import { labelCommandMain } from './label.js';
+import { auditCommandMain } from './audit.js';
 import { escapeControl, processStdio, type Output } from './output.js';
 import { EXIT, exitCodeFor, fileErrno } from './exit-codes.js';
 import { BACKEND_CHOICES, CONFIG_FLAGS, FEATURE_ENGINE_CHOICES, checkRequest, send } from './requests.js';
@@ -29,6 +30,7 @@ const USAGE = `Usage: retrain-studio <command> [flags]
 Commands:
   retrain   train a new final layer (retrain.py's flags: --image_dir, --architecture, --how_many_training_steps, …)
   label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …)
+  audit     data health: mislabel suspects, near-duplicates and leakage, outliers, class balance (--image_dir, --output_json)
   models    list the model catalog and what is cached (--download ID, --import DIR [--bottleneck_node N])
   cache     bottleneck cache location and size (--clear)
   runs      list training runs
@@ -403,6 +405,7 @@ export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
   const commands: Record<string, (args: string[], o: Output) => Promise<number>> = {
     retrain,
     label: labelCommandMain,
+    audit: auditCommandMain,
     models,
     cache,
     runs: runsCommand,
