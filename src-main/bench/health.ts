@@ -38,14 +38,14 @@ function randomUnitVectors(count: number, seed: number): Float32Array {
 }
 
 async function speed(sizes: number[]): Promise<void> {
-  for (const n of sizes) {
+  for (const n of sizes) for (const engine of ['onnxruntime', 'tfjs'] as const) {
     const x = randomUnitVectors(n, n);
     const t0 = performance.now();
-    const pairs = await findSimilarPairs(x, n, FEATURES, { threshold: DEFAULT_DUPLICATE_THRESHOLD });
+    const pairs = await findSimilarPairs(x, n, FEATURES, { threshold: DEFAULT_DUPLICATE_THRESHOLD, engine });
     const s = (performance.now() - t0) / 1000;
     const rate = pairs.comparisons / s;
     const projected = (100_000 * 99_999) / 2 / rate;
-    console.log(`near-duplicates ${n} × ${FEATURES} (${tf.getBackend()}): ${s.toFixed(1)} s, ${(rate / 1e6).toFixed(1)} M pairs/s, ${pairs.count} pairs ≥ ${DEFAULT_DUPLICATE_THRESHOLD}; projected 100k: ${(projected / 60).toFixed(1)} min`);
+    console.log(`near-duplicates ${n} × ${FEATURES} (${pairs.engine === 'tfjs' ? `tfjs-${tf.getBackend()}` : pairs.engine}): ${s.toFixed(1)} s, ${(rate / 1e6).toFixed(1)} M pairs/s, ${pairs.count} pairs ≥ ${DEFAULT_DUPLICATE_THRESHOLD}; projected 100k: ${(projected / 60).toFixed(1)} min`);
   }
 }
 

@@ -1,13 +1,13 @@
 /**
  * Near-duplicates: every pair of images whose L2-normalised features have cosine similarity
- * ≥ a threshold, by blocked matrix products (TF.js matMul of row blocks; the similarities of
+ * ≥ a threshold, by blocked matrix products (ONNX Runtime Gemm, or TF.js matMul, of row blocks; the similarities of
  * one block pair are scanned in a Float32Array, never as JS objects), joined into groups
  * with byte-identical files, and classified as leakage, conflicting or redundant.
  */
-import * as tf from '@tensorflow/tfjs';
 import { cancelledError } from '../errors.js';
 import type { Split } from '../dataset/types.js';
 import type { DuplicateGroup, DuplicateKind, HealthImage } from './types.js';
+import { createBlockProduct } from './similarity-product.js';
 
 /**
  * Default cosine threshold, calibrated on MobileNetV2 0.35 bottlenecks (1280 ReLU features,
@@ -25,13 +25,15 @@ export const DEFAULT_DUPLICATE_THRESHOLD = 0.85;
 /** Pairs are kept in growable typed arrays; past this many the search stops (and says so). */
 export const DEFAULT_MAX_PAIRS = 5_000_000;
 
-export type SimilarPairs = { a: Int32Array; b: Int32Array; similarity: Float32Array; count: number; truncated: boolean; comparisons: number };
+export type SimilarPairs = { a: Int32Array; b: Int32Array; similarity: Float32Array; count: number; truncated: boolean; comparisons: number; engine: 'onnxruntime' | 'tfjs' };
 
 export type SimilarPairsOptions = {
   threshold?: number;
   /** Rows per block of the product. Default 1024 (a 1024×2048 block of similarities is 8 MB). */
   blockRows?: number;
   maxPairs?: number;
+  /** Who multiplies the blocks: ONNX Runtime when it loads (`auto`, the default), or TF.js. */
+  engine?: 'auto' | 'onnxruntime' | 'tfjs';
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 };
@@ -60,13 +62,13 @@ class PairBuffer {
 }
 
 /**
- * Speed (`npm run bench:health`, tfjs-wasm, 1280 features, this 2-core machine shared with
- * other jobs): 10,000 vectors in 6.2 s = 8.1 M pairs/s, projected 10 min for 100,000
- * (2.8–3.6 M pairs/s when the cores were busier). The matMul is most of it.
+ * Speed (`npm run bench:health`, 10,000 random unit vectors of 1280, this 2-core machine shared
+ * with other jobs): ONNX Runtime 2.4 s = 21 M pairs/s, projected 3.9 min for 100,000;
+ * tfjs-wasm 6.2–6.9 s = 7–8 M pairs/s, projected 10–12 min.
  *
  * Every pair (a < b) of rows of `normalised` (unit rows, `[count, featureSize]`) with dot
  * product ≥ threshold. Row block × column block products, only the upper triangle.
- * Runs on the current TF.js backend; frees every tensor it makes.
+ * Blocks are multiplied by ONNX Runtime, or TF.js (see similarity-product.ts).
  */
 export async function findSimilarPairs(normalised: Float32Array, count: number, featureSize: number, options: SimilarPairsOptions = {}): Promise<SimilarPairs> {
   const threshold = options.threshold ?? DEFAULT_DUPLICATE_THRESHOLD;
@@ -78,20 +80,16 @@ export async function findSimilarPairs(normalised: Float32Array, count: number, 
   let truncated = false;
   let comparisons = 0;
   const totalComparisons = (count * (count - 1)) / 2;
-  const block = (start: number, end: number): tf.Tensor2D => tf.tensor2d(normalised.subarray(start * featureSize, end * featureSize), [end - start, featureSize]);
-  outer: for (let r0 = 0; r0 < count; r0 += blockRows) {
-    const r1 = Math.min(count, r0 + blockRows);
-    const rowsT = block(r0, r1);
-    try {
+  const rowsOf = (start: number, end: number): Float32Array => normalised.subarray(start * featureSize, end * featureSize);
+  const product = await createBlockProduct(featureSize, options.engine);
+  try {
+    outer: for (let r0 = 0; r0 < count; r0 += blockRows) {
+      const r1 = Math.min(count, r0 + blockRows);
       for (let c0 = r0; c0 < count; c0 += blockCols) {
         if (options.signal?.aborted) throw cancelledError('Near-duplicate search');
         const c1 = Math.min(count, c0 + blockCols);
         const width = c1 - c0;
-        // matMul(a, bᵀ) with transposeB is ~10× slower on tfjs-wasm (2.6 vs 28 GFLOP/s measured
-        // for 1024×1280 · 1280×2048): transpose the column block first.
-        const product = tf.tidy(() => tf.matMul(rowsT, tf.transpose(block(c0, c1))));
-        const sims = (await product.data()) as Float32Array;
-        product.dispose();
+        const sims = await product.run(rowsOf(r0, r1), r1 - r0, rowsOf(c0, c1), width, featureSize);
         for (let r = r0; r < r1; r++) {
           const base = (r - r0) * width;
           // Upper triangle only: in the diagonal block start right of the diagonal.
@@ -110,11 +108,11 @@ export async function findSimilarPairs(normalised: Float32Array, count: number, 
         }
         options.onProgress?.(comparisons, totalComparisons);
       }
-    } finally {
-      rowsT.dispose();
     }
+  } finally {
+    await product.dispose();
   }
-  return { a: pairs.a.subarray(0, pairs.count), b: pairs.b.subarray(0, pairs.count), similarity: pairs.s.subarray(0, pairs.count), count: pairs.count, truncated, comparisons };
+  return { a: pairs.a.subarray(0, pairs.count), b: pairs.b.subarray(0, pairs.count), similarity: pairs.s.subarray(0, pairs.count), count: pairs.count, truncated, comparisons, engine: product.engine };
 }
 
 function find(parent: Int32Array, x: number): number {

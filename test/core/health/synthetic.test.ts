@@ -130,7 +130,7 @@ describe('data health on planted synthetic features', () => {
 });
 
 describe('findSimilarPairs', () => {
-  it('equals a brute-force scan, across block edges', async () => {
+  it.each(['onnxruntime', 'tfjs'] as const)('equals a brute-force scan, across block edges (%s)', async (engine) => {
     await useWasm();
     const random = createRandom(9);
     const n = 37;
@@ -140,7 +140,8 @@ describe('findSimilarPairs', () => {
     x.set(x.subarray(0, 8), 36 * 8);
     x.set(x.subarray(3 * 8, 4 * 8).map((v) => v * 1.001), 4 * 8);
     const unit = normaliseRows(x, n, 8);
-    const pairs = await findSimilarPairs(unit, n, 8, { threshold: 0.9, blockRows: 5 });
+    const pairs = await findSimilarPairs(unit, n, 8, { threshold: 0.9, blockRows: 5, engine });
+    expect(pairs.engine).toBe(engine);
     const expected: string[] = [];
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (rowDot(unit, i, unit, j, 8) >= 0.9) expected.push(`${i}-${j}`);
     const got = Array.from({ length: pairs.count }, (_, p) => `${pairs.a[p]}-${pairs.b[p]}`).sort();
