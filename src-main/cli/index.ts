@@ -17,6 +17,7 @@ import { HYPERPARAMETERS } from '../core/training/index.js';
 import { createService, type Service } from '../api/service.js';
 import type { BottleneckProgress, DatasetSummary, RunSummary, Settings, TrainingConfig } from '../api/contract.js';
 import { labelCommandMain } from './label.js';
+import { auditCommandMain } from './audit.js';
 import { escapeControl, processStdio, type Output } from './output.js';
 import { EXIT, exitCodeFor, fileErrno } from './exit-codes.js';
 import { BACKEND_CHOICES, CONFIG_FLAGS, FEATURE_ENGINE_CHOICES, checkRequest, send } from './requests.js';
@@ -30,6 +31,7 @@ Commands:
   retrain   train a new final layer (retrain.py's flags: --image_dir, --architecture, --how_many_training_steps, …)
   label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …),
             or a whole folder (--image_dir DIR [--output_csv F] [--output_json F] [--sort_into OUT --threshold P [--move]])
+  audit     data health: mislabel suspects, near-duplicates and leakage, outliers, class balance (--image_dir, --output_json)
   models    list the model catalog and what is cached (--download ID, --import DIR [--bottleneck_node N])
   cache     bottleneck cache location and size (--clear)
   runs      list training runs
@@ -404,6 +406,7 @@ export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
   const commands: Record<string, (args: string[], o: Output) => Promise<number>> = {
     retrain,
     label: labelCommandMain,
+    audit: auditCommandMain,
     models,
     cache,
     runs: runsCommand,
