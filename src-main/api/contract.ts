@@ -14,24 +14,24 @@
 import type { PreprocessSpec } from '../core/images/spec.js';
 import type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 import type { EvaluationSummary } from '../core/evaluation/index.js';
-import type { RunSummary } from '../core/runs/types.js';
+import type { RunPhase, RunSummary } from '../core/runs/types.js';
 import { BACKEND_IDS, type EngineInfo } from '../core/engine/types.js';
 import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js';
-import type { Prediction } from '../core/classify/types.js';
+import type { ClassifyResult } from '../core/classify/types.js';
 
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 // Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
 export type { Normalization, PreprocessSpec } from '../core/images/spec.js';
 export type { TrainingConfig, HyperparameterSpec, Preset, MetricPoint } from '../core/training/types.js';
 export type { ClassMetrics, Misclassified, EvaluationSummary } from '../core/evaluation/index.js';
-export type { RunStatus, PhaseTimes, RunSummary } from '../core/runs/types.js';
+export type { RunStatus, PhaseTimes, RunPhase, RunSummary } from '../core/runs/types.js';
 export { BACKEND_IDS, type BackendId, type EngineCandidate, type EngineInfo } from '../core/engine/types.js';
 export type { BottleneckProgress } from '../core/bottlenecks/types.js';
 export { SPLITS, type DatasetIssue, type Split } from '../core/dataset/types.js';
 export type { DownloadProgress, GraphEdge, GraphGroup, GraphNode, ModelFormat, ModelGraph } from '../core/models/data-types.js';
-export type { Prediction } from '../core/classify/types.js';
+export type { ClassifyResult, Prediction } from '../core/classify/types.js';
 
 // ───────────────────────────── enumerations ─────────────────────────────
 // The validators, the views and the CLI read these; nobody repeats the values.
@@ -124,8 +124,6 @@ export type ModelSummary = {
 
 // ───────────────────────────── runs ─────────────────────────────
 
-export type RunPhase = 'queued' | 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving' | 'done';
-
 export type RunDetail = RunSummary & { metrics: MetricPoint[]; evaluation?: EvaluationSummary };
 
 // ───────────────────────────── export & labelling ─────────────────────────────
@@ -135,21 +133,17 @@ export type ExportResult = {
   files: string[];
   /** A ready-to-copy `retrain-studio label …` command for this model. */
   labelCommand: string;
-  /** A short TF.js snippet that loads and runs the export. */
+  /** A short TF.js snippet that loads and runs the export in a browser (= snippets.browser). */
   tfjsSnippet: string;
+  /** Code that labels an image exactly as the app does: browser TF.js, Node (sharp + TF.js), Python (onnxruntime, when ONNX was written). */
+  snippets: { browser: string; node: string; python?: string };
   onnx?: { file: string; maxAbsError: number } | { error: string };
 };
 
 export type ImageInput = { path: string } | { dataBase64: string; name: string };
 
-export type Classification = {
-  source: string;
-  predictions: Prediction[];
-  durationMs: number;
-  preprocessMs: number;
-  inferenceMs: number;
-  engine: string;
-};
+/** A classification as clients get it: what was classified, and core's result. */
+export type Classification = { source: string } & ClassifyResult;
 
 // ───────────────────────────── the method table ─────────────────────────────
 
@@ -171,7 +165,10 @@ export const METHODS = {
   getHyperparameters: method<NoFields, { hyperparameters: HyperparameterSpec[]; presets: Preset[] }>('retrain.py\'s hyperparameters with their bounds, and the presets.'),
 
   pickFolder: method<{ purpose: FolderPurpose }, string | null>('Asks the host for a folder (Electron: native dialog) and grants it; null where no dialog exists or it was cancelled.'),
-  openDataset: method<{ path: string; validationPercent?: number; testPercent?: number }, DatasetSummary>('Scans a folder of class sub-folders: classes, splits, issues, duplicates.'),
+  openDataset: method<{ path: string; validationPercent?: number; testPercent?: number }, DatasetSummary>(
+    'Scans a folder of class sub-folders: classes, splits, issues, duplicates. At most DEFAULTS.maxDatasetFiles files; CANCELLED by cancelOpenDataset.',
+  ),
+  cancelOpenDataset: method<{ path: string }, { cancelled: boolean }>('Stops the scan of a folder being opened (openDataset then fails with CANCELLED); false when none was running.'),
   listDatasetImages: method<{ datasetId: string; className?: string; split?: Split; offset?: number; limit?: number }, { total: number; images: DatasetImageRow[] }>(
     'One page of an opened dataset\'s images, optionally of one class or split.',
   ),
@@ -229,7 +226,9 @@ const event = <Payload>(summary: string): EventMeta<Payload> => ({ summary });
 
 /** Every event the engine pushes to every connected client; both transports forward each with no other edit. */
 export const EVENTS = {
-  'dataset.progress': event<{ root: string; done: number; total: number }>('Images scanned while a dataset opens.'),
+  'dataset.progress': event<{ root: string; phase: 'listing' | 'reading'; done: number; total: number }>(
+    'While a dataset opens: `listing` counts files found so far (done = 0, total = found), then `reading` counts images read of total.',
+  ),
   'model.download': event<DownloadProgress>('Bytes of a model download.'),
   'run.phase': event<{ runId: string; phase: RunPhase; message: string }>('A run moved to another phase.'),
   'bottlenecks.progress': event<{ runId: string } & BottleneckProgress>('Bottlenecks computed or read from the cache.'),

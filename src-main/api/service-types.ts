@@ -3,7 +3,7 @@
  * plus event subscription and the few host-side hooks that never cross to a renderer.
  */
 import type { AccessPolicy } from '../core/access/index.js';
-import type { ApiClient } from './contract.js';
+import type { ApiClient, ApiRequest } from './contract.js';
 
 export type Logger = {
   info(message: string): void;
@@ -19,10 +19,12 @@ export type ServiceOptions = {
   /** Where bottlenecks are cached (retrain.py's --bottleneck_dir); default `<dataDir>/bottlenecks`. */
   cacheDir?: string;
   /** Host folder picker (Electron's dialog); absent in serve/CLI, where pickFolder resolves null. */
-  pickFolder?: (purpose: 'dataset' | 'model' | 'export') => Promise<string | null>;
+  pickFolder?: (purpose: ApiRequest<'pickFolder'>['purpose']) => Promise<string | null>;
   logger?: Logger;
   /** Models directory override (default `<dataDir>/models`). */
   modelsDir?: string;
+  /** Files and folders one dataset scan may meet (default `DEFAULTS.maxDatasetFiles`). */
+  maxDatasetFiles?: number;
 };
 
 export type Service = ApiClient & {
@@ -31,7 +33,5 @@ export type Service = ApiClient & {
    * folders the user chose on the host (dialog, drop, CLI flag) through `access.grant`.
    */
   access: AccessPolicy;
-  /** A JPEG thumbnail of an allowed image (cached in memory). */
-  thumbnail(file: string, sizePx: number): Promise<Buffer>;
   close(): Promise<void>;
 };

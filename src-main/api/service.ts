@@ -6,14 +6,12 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { createAccessPolicy } from '../core/access/index.js';
-import { createFeatureEngine } from '../core/bottlenecks/feature-engine.js';
-import { createBottleneckCache } from '../core/bottlenecks/index.js';
+import { createBottleneckCache, createFeatureEngine } from '../core/bottlenecks/index.js';
 import type { ImageClassifier } from '../core/classify/index.js';
 import { CoreError } from '../core/errors.js';
 import { createExtractorCache, createLoadedCache } from '../core/models/extractor-cache.js';
 import { createModelStore } from '../core/models/index.js';
-import { createRunStore } from '../core/runs/index.js';
-import { createRunQueue } from '../core/runs/queue.js';
+import { createRunQueue, createRunStore } from '../core/runs/index.js';
 import { createSettingsStore } from '../core/settings/index.js';
 import type { CoreApi } from './contract.js';
 import type { Logger, Service, ServiceOptions } from './service-types.js';
@@ -25,7 +23,6 @@ import { createExportsApi } from './service/exports.js';
 import { createModelsApi } from './service/models.js';
 import { createRunsApi } from './service/runs.js';
 import { createEngineArea, DEFAULT_SETTINGS } from './service/settings.js';
-import { createThumbnails } from './service/thumbnails.js';
 
 export type { Service, ServiceOptions, Logger } from './service-types.js';
 
@@ -43,6 +40,7 @@ function dataFolders(options: ServiceOptions) {
     onnx: path.join(dataDir, 'onnx'),
     uploads: path.join(dataDir, 'uploads'),
     settings: path.join(dataDir, 'settings.json'),
+    scanIndex: path.join(dataDir, 'scan-index'),
   };
 }
 
@@ -79,13 +77,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const engine = await createEngineArea({ store: createSettingsStore({ file: dirs.settings, defaults: DEFAULT_SETTINGS }), emit: events.emit, isBusy, dropLoaded });
   const features = createFeatureEngine({ extractors, onnxCacheDir: dirs.onnx, engine: () => engine.current(), warn: (message) => logger.warn(message) });
-  const datasets = createDatasetArea({ access, emit: events.emit, pickFolder: options.pickFolder });
+  const datasets = createDatasetArea({ access, emit: events.emit, pickFolder: options.pickFolder, indexDir: dirs.scanIndex, maxFiles: options.maxDatasetFiles });
 
   const api: CoreApi = {
     ...engine.api,
     ...datasets.api,
     ...createModelsApi({ models, runs, access, emit: events.emit }),
-    ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, logger, exportDirFor }),
+    ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, exportDirFor }),
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
@@ -95,7 +93,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...api,
     on: events.on,
     access,
-    thumbnail: createThumbnails(access),
     close: async () => {
       await queue.close();
       await runs.close();

@@ -84,6 +84,7 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   getHyperparameters: empty,
   pickFolder: z.object({ purpose: z.enum(FOLDER_PURPOSES) }).strict(),
   openDataset: z.object({ path, validationPercent: percent.optional(), testPercent: percent.optional() }).strict(),
+  cancelOpenDataset: z.object({ path }).strict(),
   listDatasetImages: z
     .object({
       datasetId: id,

@@ -37,6 +37,8 @@ export const DEFAULTS = {
   /** Allowed thumbnail sizes. */
   minThumbnailPx: 16,
   maxThumbnailPx: 1024,
+  /** Files and folders one dataset scan may meet before it stops (a folder like `/` is refused quickly). */
+  maxDatasetFiles: 500_000,
 } as const;
 
 /** Electron image URL of a local file, or of its thumbnail. */

@@ -17,6 +17,7 @@ import { HYPERPARAMETERS } from '../core/training/index.js';
 import { createService, type Service } from '../api/service.js';
 import type { BottleneckProgress, DatasetSummary, RunSummary, Settings, TrainingConfig } from '../api/contract.js';
 import { labelCommandMain } from './label.js';
+import { auditCommandMain } from './audit.js';
 import { escapeControl, processStdio, type Output } from './output.js';
 import { EXIT, exitCodeFor, fileErrno } from './exit-codes.js';
 import { BACKEND_CHOICES, CONFIG_FLAGS, FEATURE_ENGINE_CHOICES, checkRequest, send } from './requests.js';
@@ -28,7 +29,9 @@ const USAGE = `Usage: retrain-studio <command> [flags]
 
 Commands:
   retrain   train a new final layer (retrain.py's flags: --image_dir, --architecture, --how_many_training_steps, …)
-  label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …)
+  label     classify one image (label_image.py's flags: --graph, --labels, --image, --input_layer, …),
+            or a whole folder (--image_dir DIR [--output_csv F] [--output_json F] [--sort_into OUT --threshold P [--move]])
+  audit     data health: mislabel suspects, near-duplicates and leakage, outliers, class balance (--image_dir, --output_json)
   models    list the model catalog and what is cached (--download ID, --import DIR [--bottleneck_node N])
   cache     bottleneck cache location and size (--clear)
   runs      list training runs
@@ -172,7 +175,7 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   let cancelRequested = false;
   let runId: string | undefined;
   const cancel = (): void => {
-    if (runId) void service.cancelTraining({ runId }).catch(() => {});
+    if (runId) void send(service, 'cancelTraining', { runId }).catch(() => {});
     else cancelRequested = true;
   };
   const onSigint = (): void => {
@@ -189,7 +192,15 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   const offEvents: (() => void)[] = [];
   try {
     out.line((await send(service, 'getEngine', {})).summary);
-    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' });
+    // A scan of 100k files takes a while: show it like the other long phases.
+    // Listing has no total yet: it counts files found (no percent, no ETA).
+    const offScan = service.on('dataset.progress', (p) =>
+      p.phase === 'listing' ? out.progress('listing', { done: p.total, total: 0, unit: 'files' }) : out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }),
+    );
+    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent: config.validationPercentage, testPercent: config.testingPercentage }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' }).finally(() => {
+      offScan();
+      out.endProgress();
+    });
     await reportDataset(dataset, dataDir, out);
 
     if (typeof flags.model_dir === 'string') {
@@ -395,6 +406,7 @@ export async function run(argv: string[], deps: CliDeps = {}): Promise<number> {
   const commands: Record<string, (args: string[], o: Output) => Promise<number>> = {
     retrain,
     label: labelCommandMain,
+    audit: auditCommandMain,
     models,
     cache,
     runs: runsCommand,

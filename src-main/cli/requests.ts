@@ -4,8 +4,7 @@
  * message, naming the flag, and exit code 2.
  */
 import { validateRequest } from '../api/validate.js';
-import { CoreError, type ApiMethod, type ApiReply, type ApiRequest, type CoreApi, type FeatureEnginePreference, type Settings } from '../api/contract.js';
-import { BACKEND_IDS } from '../core/engine/index.js';
+import { CoreError, type ApiMethod, type ApiReply, type ApiRequest, type CoreApi } from '../api/contract.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
 
 /** A request as the CLI builds it from flags: the contract's field names, values not yet checked. */
@@ -17,13 +16,8 @@ export type FlagNames = Record<string, string>;
 /** The flags of retrain.py's hyperparameters, by their field in `startTraining`'s config. */
 export const CONFIG_FLAGS: FlagNames = Object.fromEntries(HYPERPARAMETERS.map((h) => [`config.${h.key}`, h.flag]));
 
-/** `--backend` and `--engine` choices, from the engine's list (the validator checks the same). */
-export const BACKEND_CHOICES = ['auto', ...BACKEND_IDS] as const satisfies readonly Settings['backend'][];
-// TODO(contract): read from the contract once it exports the feature-engine choices; this copy is held to the type below.
-export const FEATURE_ENGINE_CHOICES = ['auto', 'tfjs', 'onnx'] as const satisfies readonly FeatureEnginePreference[];
-type MissingEngine = Exclude<FeatureEnginePreference, (typeof FEATURE_ENGINE_CHOICES)[number]>;
-const everyEngineListed: MissingEngine extends never ? true : MissingEngine = true;
-void everyEngineListed;
+/** `--backend` and `--engine` choices: the contract's lists (the validator checks the same). */
+export { BACKEND_CHOICES, FEATURE_ENGINES as FEATURE_ENGINE_CHOICES } from '../api/contract.js';
 
 const INVALID_FIELD = /^\w+: invalid ([\w.]+): /;
 

@@ -34,10 +34,11 @@ export type ImageServerOptions = {
   /** Thumbnails kept in memory (most recently used); default 2000. */
   cacheEntries?: number;
   /**
-   * Decodes running at once; default 2. Decoding runs on libuv's thread pool (4 threads by
-   * default), which file reads need too: a grid of thumbnails must not stall every other request.
+   * Images read and decoded at once; default 2. Both run on libuv's thread pool (4 threads by
+   * default), which every other file access needs too, and each holds a whole file (up to
+   * `DEFAULT_MAX_FILE_BYTES`) in memory: a grid of thumbnails must stall neither.
    */
-  maxConcurrentDecodes?: number;
+  maxConcurrentImages?: number;
 };
 
 /**
@@ -85,7 +86,7 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
 export function createImageServer(options: ImageServerOptions): ImageServer {
   const platform = options.platform ?? process.platform;
   const cacheEntries = options.cacheEntries ?? 2000;
-  const decode = limiter(options.maxConcurrentDecodes ?? 2);
+  const oneAtATime = limiter(options.maxConcurrentImages ?? 2);
   const thumbnails = new Map<string, Promise<BrowserImage>>();
 
   /** Checks, confines and opens `requested`; hands the open file to `use`, then closes it. */
@@ -103,10 +104,7 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
   };
 
   return {
-    image: (requested) => withFile(requested, async ({ name, read }) => {
-      const bytes = await read();
-      return decode(() => browserImage(bytes, name));
-    }),
+    image: (requested) => withFile(requested, ({ name, read }) => oneAtATime(async () => browserImage(await read(), name))),
     thumbnail: (requested, sizePx) =>
       withFile(requested, async ({ name, key, read }) => {
         const cacheKey = `${key}\0${sizePx}`;
@@ -117,8 +115,7 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
           thumbnails.set(cacheKey, cached);
           return cached;
         }
-        const bytes = await read();
-        const pending = decode(() => browserThumbnail(bytes, name, sizePx));
+        const pending = oneAtATime(async () => browserThumbnail(await read(), name, sizePx));
         thumbnails.set(cacheKey, pending);
         pending.catch(() => thumbnails.delete(cacheKey));
         while (thumbnails.size > cacheEntries) thumbnails.delete(thumbnails.keys().next().value as string);

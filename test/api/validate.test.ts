@@ -32,6 +32,10 @@ describe('validateRequest', () => {
     expect(rejects('nope', {})).toBe('Unknown method "nope".');
   });
 
+  it('has a schema for every method of the contract table, each refusing an unknown field', () => {
+    for (const method of API_METHODS) expect(rejects(method, { unknownField: 1 }), method).toMatch(new RegExp(`^${method}: invalid `));
+  });
+
   it("accepts every value of the contract's enumerations, and the neighbours of none", () => {
     for (const backend of BACKEND_CHOICES) expect(validateRequest('updateSettings', { backend })).toEqual({ backend });
     for (const featureEngine of FEATURE_ENGINES) expect(validateRequest('updateSettings', { featureEngine })).toEqual({ featureEngine });

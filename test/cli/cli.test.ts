@@ -106,6 +106,20 @@ describe('retrain-studio CLI', () => {
     expect(image.errors()).toMatch(/nope\.jpg/);
   });
 
+  it.each([
+    [['retrain', '--image_dir', '.', '--how_many_training_steps', '1.5'], /^Error \(INVALID_ARGUMENT\): --how_many_training_steps=1\.5: .*expected int/],
+    [['retrain', '--image_dir', '.', '--optimizer', 'rmsprop'], /--optimizer=rmsprop: .*expected one of "sgd"\|"adam"/],
+    [['retrain', '--image_dir', '.', '--validation_percentage', '95'], /--validation_percentage=95: .*Too big/],
+    [['retrain', '--image_dir', '.', '--input_range', '1'], /--input_range must be MIN,MAX/],
+    [['retrain', '--image_dir', '.', '--name', 'x'.repeat(300)], /--name=x+: startTraining: name is too large/],
+    [['runs', '--engine', 'tensorrt'], /--engine=tensorrt: .*expected one of "auto"\|"tfjs"\|"onnx"/],
+    [['label', '--graph', '.', '--image', 'x.jpg', '--backend', 'gpu'], /--backend=gpu: updateSettings: invalid backend/],
+  ])('a flag value the validator refuses exits 2 with its message: %j', async (args, message) => {
+    const out = capture();
+    expect(await run(args[0] === 'label' ? args : [...args, '--data_dir', path.join(base, 'data')], { out })).toBe(2);
+    expect(out.errors()).toMatch(message);
+  });
+
   it('serve runs the server the executable passes in, with the flags mapped to its options', async () => {
     const calls: unknown[] = [];
     const out = capture();

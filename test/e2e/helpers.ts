@@ -49,7 +49,7 @@ export type App = {
 };
 
 /**
- * Starts service + server (temp data dir, a token as a remote `serve` would have) and opens
+ * Starts service + server (temp data dir, a random token as `serve` has) and opens
  * the app in a fresh Chromium profile at 1360×860. `service` replaces the real service (a fake).
  */
 export async function startApp(options: { colorScheme?: 'light' | 'dark'; service?: Service } = {}): Promise<App> {
@@ -58,7 +58,8 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark'; servic
   const dataDir = path.join(baseDir, 'data');
   await mkdir(dataDir, { recursive: true });
   const service = options.service ?? (await createService({ dataDir }));
-  const server = await createServer({ service, staticDir: RENDERER_DIR, token: 'e2e-token-0123456789' });
+  // The token serve generates (always required, as for a user): the page reads it from the URL's #token=.
+  const server = await createServer({ service, staticDir: RENDERER_DIR });
   const userDataDir = path.join(baseDir, 'chromium-profile');
   // A persistent context gives a fresh --user-data-dir we own (and delete).
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -76,7 +77,7 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark'; servic
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
-  await page.goto(server.openUrl.includes('#token=') ? server.openUrl : `${server.url}/#token=${server.token ?? ''}`);
+  await page.goto(server.openUrl);
   await page.getByTestId('view-dataset').waitFor();
   return {
     service,

@@ -4,7 +4,6 @@
  * added to the contract and missing here is a compile error (`tsc -p tsconfig.json`) and,
  * at run time, an error from createFakeService. Calls are recorded; any method can be overridden per test.
  */
-import sharp from 'sharp';
 import {
   API_METHODS,
   CoreError,
@@ -81,6 +80,7 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
       trainable: false,
       scannedAt: new Date(0).toISOString(),
     }),
+    cancelOpenDataset: async () => ({ cancelled: false }),
     listDatasetImages: async () => ({ total: 0, images: [] }),
     listModels: async () => [MODEL],
     downloadModel: async () => MODEL,
@@ -136,10 +136,6 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     },
     listenerCount: () => [...listeners.values()].reduce((n, set) => n + set.size, 0),
     access,
-    async thumbnail(file, sizePx) {
-      const real = await access.resolveReadable(file);
-      return sharp(real).resize(sizePx, sizePx, { fit: 'cover' }).jpeg().toBuffer();
-    },
     async close() {
       service.closed = true;
     },

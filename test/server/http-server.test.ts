@@ -327,12 +327,12 @@ describe('createServer on loopback (with its generated token)', () => {
       return messages;
     });
     service.emit('training.progress', { runId: 'r1', step: 5, totalSteps: 10 });
-    service.emit('dataset.progress', { root: '/d', done: 1, total: 2 });
+    service.emit('dataset.progress', { root: '/d', phase: 'reading', done: 1, total: 2 });
     await expect.poll(() => received.map((list) => list.length)).toEqual([2, 2]);
     for (const messages of received) {
       expect(messages).toEqual([
         { event: 'training.progress', payload: { runId: 'r1', step: 5, totalSteps: 10 } },
-        { event: 'dataset.progress', payload: { root: '/d', done: 1, total: 2 } },
+        { event: 'dataset.progress', payload: { root: '/d', phase: 'reading', done: 1, total: 2 } },
       ]);
     }
     for (const ws of clients) ws.close();

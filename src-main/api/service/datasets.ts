@@ -6,11 +6,12 @@ import type { AccessPolicy } from '../../core/access/index.js';
 import { scanDataset, type Dataset } from '../../core/dataset/index.js';
 import { CoreError } from '../../core/errors.js';
 import type { CoreApi, DatasetSummary } from '../contract.js';
+import { DEFAULTS } from '../wire.js';
 import type { ServiceOptions } from '../service-types.js';
 import type { Emit } from './events.js';
 
 export type DatasetArea = {
-  api: Pick<CoreApi, 'pickFolder' | 'openDataset' | 'listDatasetImages'>;
+  api: Pick<CoreApi, 'pickFolder' | 'openDataset' | 'cancelOpenDataset' | 'listDatasetImages'>;
   /** An open dataset. @throws CoreError NOT_FOUND when `id` was not opened by this process */
   get(id: string): Dataset;
 };
@@ -32,10 +33,24 @@ export const datasetSummary = (id: string, dataset: Dataset): DatasetSummary => 
   scannedAt: dataset.scannedAt,
 });
 
-/** The datasets this process has open; opening one grants reading its folder. */
-export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pickFolder?: ServiceOptions['pickFolder'] }): DatasetArea {
+/** The real folder a request names, or NOT_FOUND saying whether it is missing or a file. */
+async function realFolder(root: string): Promise<string> {
+  const absolute = path.resolve(root);
+  const info = await stat(absolute).catch(() => null);
+  if (!info) throw new CoreError('NOT_FOUND', `${root} does not exist. Check the path, or choose a folder that holds one sub-folder per class.`);
+  if (!info.isDirectory()) throw new CoreError('NOT_FOUND', `${root} is a file, not a folder. Choose the folder that holds one sub-folder per class.`);
+  return realpath(absolute);
+}
+
+/**
+ * The datasets this process has open; opening one grants reading its folder. Scans are
+ * bounded (`maxFiles`), cancellable by path, and remember unchanged files in `indexDir`.
+ */
+export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pickFolder?: ServiceOptions['pickFolder']; indexDir: string; maxFiles?: number }): DatasetArea {
   const { access, emit } = deps;
   const open = new Map<string, Dataset>();
+  /** Scans in flight, by real folder: what cancelOpenDataset aborts. */
+  const scanning = new Map<string, AbortController>();
   const get = (id: string): Dataset => {
     const dataset = open.get(id);
     if (!dataset) throw new CoreError('NOT_FOUND', `Dataset ${id} is not open. Open its folder again.`);
@@ -52,21 +67,35 @@ export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pick
         return dir;
       },
       openDataset: async ({ path: root, validationPercent, testPercent }) => {
-        const absolute = path.resolve(root);
-        const info = await stat(absolute).catch(() => null);
-        // A typo and a file are different mistakes: say which one it is.
-        if (!info) throw new CoreError('NOT_FOUND', `${root} does not exist. Check the path, or choose a folder that holds one sub-folder per class.`);
-        if (!info.isDirectory()) throw new CoreError('NOT_FOUND', `${root} is a file, not a folder. Choose the folder that holds one sub-folder per class.`);
-        const real = await realpath(absolute);
-        const dataset = await scanDataset(real, {
-          validationPercent,
-          testPercent,
-          onProgress: (done, total) => emit('dataset.progress', { root: real, done, total }),
-        });
+        const real = await realFolder(root);
         const id = datasetId(real);
+        // A second open of the same folder replaces the first scan.
+        scanning.get(real)?.abort();
+        const controller = new AbortController();
+        scanning.set(real, controller);
+        let dataset: Dataset;
+        try {
+          dataset = await scanDataset(real, {
+            validationPercent,
+            testPercent,
+            signal: controller.signal,
+            maxFiles: deps.maxFiles ?? DEFAULTS.maxDatasetFiles,
+            indexFile: path.join(deps.indexDir, `${id}.json`),
+            onWalkProgress: (_entries, files) => emit('dataset.progress', { root: real, phase: 'listing', done: 0, total: files }),
+            onProgress: (done, total) => emit('dataset.progress', { root: real, phase: 'reading', done, total }),
+          });
+        } finally {
+          if (scanning.get(real) === controller) scanning.delete(real);
+        }
         open.set(id, dataset);
         access.grant(real);
         return datasetSummary(id, dataset);
+      },
+      cancelOpenDataset: async ({ path: root }) => {
+        const real = await realpath(path.resolve(root)).catch(() => path.resolve(root));
+        const controller = scanning.get(real);
+        controller?.abort();
+        return { cancelled: controller !== undefined };
       },
       listDatasetImages: async ({ datasetId: id, className, split, offset = 0, limit = 100 }) => {
         const rows = get(id)

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { AccessPolicy } from '../../core/access/index.js';
 import { CoreError } from '../../core/errors.js';
-import { labelCommand, tfjsSnippet } from '../../core/export/index.js';
+import { exportSnippets, labelCommand } from '../../core/export/index.js';
 import { exportRunModel } from '../../core/export/run-export.js';
 import type { ExtractorCache } from '../../core/models/extractor-cache.js';
 import { APP_VERSION } from '../../core/paths.js';
@@ -24,11 +24,13 @@ export function createExportsApi(deps: { runs: RunStore; extractors: ExtractorCa
       };
       const result = await exportRunModel({ runs: deps.runs, runId, chooseDir, loadExtractor: (info) => deps.extractors.tfjs(info), onnx, appVersion: APP_VERSION });
       access.grant(result.dir);
+      const snippets = exportSnippets(result.metadata, result.onnx && 'file' in result.onnx ? { onnxFile: path.basename(result.onnx.file) } : {});
       return {
         dir: result.dir,
         files: result.files,
         labelCommand: labelCommand(result.dir, result.metadata),
-        tfjsSnippet: tfjsSnippet(result.metadata),
+        tfjsSnippet: snippets.browser,
+        snippets,
         ...(result.onnx ? { onnx: result.onnx } : {}),
       };
     },

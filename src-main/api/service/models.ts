@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { AccessPolicy } from '../../core/access/index.js';
 import { describeNormalization } from '../../core/images/index.js';
 import { describeGraph, type ModelInfo, type ModelStore } from '../../core/models/index.js';
-import type { RunStore } from '../../core/runs/index.js';
-import { describeRunGraph } from '../../core/runs/run-graph.js';
+import { describeRunGraph, type RunStore } from '../../core/runs/index.js';
 import type { CoreApi, ModelSummary } from '../contract.js';
 import type { Emit } from './events.js';
 

@@ -1,16 +1,13 @@
 /** Runs and training: starting runs and sweeps on the queue, cancelling, listing, renaming, deleting. */
 import { rm } from 'node:fs/promises';
-import type { FeatureEngine } from '../../core/bottlenecks/feature-engine.js';
-import type { BottleneckCache } from '../../core/bottlenecks/index.js';
+import type { BottleneckCache, FeatureEngine } from '../../core/bottlenecks/index.js';
 import type { Dataset } from '../../core/dataset/index.js';
 import { CoreError } from '../../core/errors.js';
 import type { ModelStore } from '../../core/models/index.js';
 import { APP_VERSION } from '../../core/paths.js';
-import type { RunQueue } from '../../core/runs/queue.js';
-import { isUnfinished, runTrainingJob, scalarsToCsv, scalarsToJson, type RunRecord, type RunStore } from '../../core/runs/index.js';
+import { isUnfinished, runTrainingJob, scalarsToCsv, scalarsToJson, type QueuedJob, type RunConfigRecord, type RunQueue, type RunRecord, type RunStore } from '../../core/runs/index.js';
 import { HYPERPARAMETERS, resolveConfig, type TrainingConfig } from '../../core/training/index.js';
 import type { CoreApi, RunSummary } from '../contract.js';
-import type { Logger } from '../service-types.js';
 import type { Emit } from './events.js';
 import type { EngineArea } from './settings.js';
 
@@ -25,10 +22,9 @@ export type RunsDeps = {
   models: ModelStore;
   cache: BottleneckCache;
   features: FeatureEngine;
-  engine: EngineArea;
+  engine: Pick<EngineArea, 'current' | 'allowOnnx' | 'noteFeatureEngine'>;
   datasets: { get(id: string): Dataset };
   emit: Emit;
-  logger: Logger;
   /** Where a run's export goes by default (deleted with the run). */
   exportDirFor: (runId: string) => string;
 };
@@ -56,58 +52,69 @@ export const runSummary = (record: RunRecord): RunSummary => ({
   ...(record.model?.bottleneckNode ? { bottleneckNode: record.model.bottleneckNode } : {}),
 });
 
+/** Records a `queued` run of `config` on `dataset` (the model as it is now, and the engine in use). */
+async function recordRun(deps: RunsDeps, dataset: Dataset, config: TrainingConfig, name: string | undefined, sweepId?: string): Promise<RunConfigRecord> {
+  const model = await deps.models.resolve(config.architecture);
+  const { backend, device } = deps.engine.current();
+  return deps.runs.create(
+    {
+      name: name ?? `${model.name} · ${config.howManyTrainingSteps} steps · lr ${config.learningRate}`,
+      datasetRoot: dataset.root,
+      modelId: model.id,
+      model,
+      config,
+      classes: dataset.classes.map((c) => c.name),
+      ...(sweepId ? { sweepId } : {}),
+      appVersion: APP_VERSION,
+    },
+    { backend, featureEngine: '', device, phases: {} },
+  );
+}
+
+/** The queued job that trains `record`, reporting each phase, bottleneck batch and step as events. */
+function trainingJob(deps: RunsDeps, record: RunConfigRecord, dataset: Dataset): QueuedJob {
+  const { emit } = deps;
+  const { id: runId, model, config } = record;
+  return async (signal) => {
+    // The engine when the run starts, not when it was queued: the backend may have changed.
+    const engine = deps.engine.current();
+    await runTrainingJob({
+      runs: deps.runs,
+      record,
+      dataset,
+      model,
+      config,
+      cache: deps.cache,
+      getExtractor: async () => {
+        const choice = await deps.features.choose(model, dataset, deps.engine.allowOnnx());
+        deps.engine.noteFeatureEngine(choice.note);
+        return choice.extractor;
+      },
+      engine: { backend: engine.backend, device: engine.device },
+      signal,
+      onPhase: (phase, message) => emit('run.phase', { runId, phase, message }),
+      onBottlenecks: (progress) => emit('bottlenecks.progress', { runId, ...progress }),
+      onStep: (step, totalSteps) => emit('training.progress', { runId, step, totalSteps }),
+      onMetrics: (point) => emit('training.progress', { runId, step: point.step, totalSteps: config.howManyTrainingSteps, point }),
+    });
+  };
+}
+
 /** The run methods. Runs wait on `queue`, one at a time; each reports progress as events. */
 export function createRunsApi(deps: RunsDeps): RunsApi {
   const { runs, queue, emit } = deps;
 
   /** Records a `queued` run and queues its training; resolves with its id before it starts. */
   const startRun = async (dataset: Dataset, config: TrainingConfig, name: string | undefined, sweepId?: string): Promise<string> => {
-    const model = await deps.models.resolve(config.architecture);
-    const { backend, device } = deps.engine.current();
-    const record = await runs.create(
-      {
-        name: name ?? `${model.name} · ${config.howManyTrainingSteps} steps · lr ${config.learningRate}`,
-        datasetRoot: dataset.root,
-        modelId: model.id,
-        model,
-        config,
-        classes: dataset.classes.map((c) => c.name),
-        ...(sweepId ? { sweepId } : {}),
-        appVersion: APP_VERSION,
-      },
-      { backend, featureEngine: '', device, phases: {} },
-    );
+    const record = await recordRun(deps, dataset, config, name, sweepId);
     const runId = record.id;
-    const job = async (signal: AbortSignal): Promise<void> => {
-      const engine = deps.engine.current();
-      await runTrainingJob({
-        runs,
-        record,
-        dataset,
-        model,
-        config,
-        cache: deps.cache,
-        getExtractor: async () => {
-          const choice = await deps.features.choose(model, dataset, deps.engine.allowOnnx());
-          deps.engine.noteFeatureEngine(choice.note);
-          return choice.extractor;
-        },
-        engine: { backend: engine.backend, device: engine.device },
-        signal,
-        onPhase: (phase, message) => emit('run.phase', { runId, phase, message }),
-        onBottlenecks: (progress) => emit('bottlenecks.progress', { runId, ...progress }),
-        onStep: (step, totalSteps) => emit('training.progress', { runId, step, totalSteps }),
-        onMetrics: (point) => emit('training.progress', { runId, step: point.step, totalSteps: config.howManyTrainingSteps, point }),
-      });
-    };
-    const announce = async (): Promise<void> => {
+    emit('run.phase', { runId, phase: 'queued', message: 'Waiting for the engine' });
+    queue.enqueue(runId, trainingJob(deps, record, dataset), async () => {
       emit('run.phase', { runId, phase: 'done', message: '' });
       // The run folder may be gone (deleted from another process): then there is nothing to announce.
       const finished = await runs.get(runId).catch(() => null);
       if (finished) emit('run.finished', runSummary(finished));
-    };
-    emit('run.phase', { runId, phase: 'queued', message: 'Waiting for the engine' });
-    queue.enqueue(runId, job, announce);
+    });
     return runId;
   };
 

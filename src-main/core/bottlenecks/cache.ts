@@ -17,11 +17,12 @@
  * file is detected, deleted and reported as a miss; bad data is never returned.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CoreError } from '../errors.js';
+import { processAlive, renameWithRetry } from '../files/index.js';
 
 /** Bump when the file layout changes; files of another version read as corrupt and are recomputed. */
 export const CACHE_FORMAT_VERSION = 1;
@@ -156,33 +157,6 @@ function isMissing(error: unknown): boolean {
 }
 
 /**
- * rename() that retries briefly on Windows' transient sharing errors (a reader or an
- * antivirus scanner holding the target open); POSIX renames never hit them.
- */
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rename(from, to);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 4 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
-    }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
  * Opens (lazily creates) a bottleneck cache in `options.dir`. Nothing touches the disk
  * until the first call. Throws INVALID_ARGUMENT when `dir` is empty.
  */
@@ -231,7 +205,7 @@ export function createBottleneckCache(options: BottleneckCacheOptions): Bottlene
         const file = path.join(dir, shard, name);
         // Temp names are `<hash>.bin.<pid>.<random>.tmp`.
         const pid = Number(name.split('.')[2]);
-        const writerGone = !Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && !processIsAlive(pid));
+        const writerGone = !Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && !processAlive(pid));
         let old = false;
         if (!writerGone) {
           try {

@@ -25,3 +25,4 @@ export {
   type DecodeFunction,
   type DecodedPixels,
 } from './compute.js';
+export { createFeatureEngine, parityPixels, PARITY_IMAGES, type FeatureEngine, type FeatureEngineChoice, type FeatureEngineOptions } from './feature-engine.js';

@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 import { decodeImage, type PreprocessSpec } from '../images/index.js';
 import { loadGraphModelFromDir, loadLayersModelFromDir } from '../tf/file-io.js';
+import { readLabels } from '../models/labels.js';
 import type { ExportMetadata } from '../export/index.js';
-import type { Prediction } from './types.js';
+import type { ClassifyResult, Prediction } from './types.js';
 
 /** Anything that turns preprocessed pixels into class probabilities. */
 export interface ImageClassifier {
@@ -22,7 +23,7 @@ export interface ImageClassifier {
 }
 
 export type { Prediction } from './types.js';
-export type ClassifyResult = { predictions: Prediction[]; durationMs: number; preprocessMs: number; inferenceMs: number; engine: string };
+export type { ClassifyResult } from './types.js';
 
 /** The top `k` labels of a probability row, most likely first. */
 export function topK(probabilities: ArrayLike<number>, labels: string[], k: number): Prediction[] {
@@ -59,20 +60,8 @@ export function layersModelPredictor(model: tf.LayersModel, spec: PreprocessSpec
   };
 }
 
-/** Reads labels: one per line (labels.txt) or a JSON array. */
-export async function readLabels(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new CoreError('NOT_FOUND', `Labels file ${file} cannot be read. Pass --labels with the labels.txt written next to the model.`);
-  }
-  if (text.trimStart().startsWith('[')) {
-    const parsed = JSON.parse(text) as unknown;
-    if (Array.isArray(parsed)) return parsed.map(String);
-  }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-}
+/** Labels files are read by the models concern's one reader (one per line, or a JSON array). */
+export { readLabels };
 
 /** Loads an export folder written by `exportClassifier` (model.json, metadata.json, labels.txt). */
 export async function loadExportedClassifier(dir: string, labelsFile?: string): Promise<ImageClassifier & { metadata: ExportMetadata }> {

@@ -20,8 +20,15 @@ export type LabelRequest = LabelFlags & {
   crop?: PreprocessSpec['crop'];
 };
 
-/** Classifies one image; throws INPUT_MISMATCH when flags contradict the model. */
-export async function labelImage(request: LabelRequest): Promise<ClassifyResult & { labels: string[] }> {
+/** The model a `label` request names, without the image: what `--graph`, `--labels` and the input flags select. */
+export type LabelModelRequest = Omit<LabelRequest, 'image' | 'topK'>;
+
+/**
+ * Loads the classifier `label` uses for `request` (an export with its metadata, or a TF.js
+ * classifier with a labels file and input flags); the caller disposes it.
+ * @throws CoreError INPUT_MISMATCH when flags contradict the model; INVALID_ARGUMENT without labels
+ */
+export async function loadLabelClassifier(request: LabelModelRequest): Promise<ImageClassifier> {
   const dir = request.graph.endsWith('.json') ? path.dirname(request.graph) : request.graph;
   const isExport = await stat(path.join(dir, 'metadata.json')).then(() => true, () => false);
   let classifier: ImageClassifier;
@@ -53,6 +60,12 @@ export async function labelImage(request: LabelRequest): Promise<ClassifyResult 
     const loaded = await loadClassifier(info);
     classifier = { spec, labels, engine: `tfjs-${tf.getBackend()}`, predict: loaded.predict, dispose: loaded.dispose };
   }
+  return classifier;
+}
+
+/** Classifies one image; throws INPUT_MISMATCH when flags contradict the model. */
+export async function labelImage(request: LabelRequest): Promise<ClassifyResult & { labels: string[] }> {
+  const classifier = await loadLabelClassifier(request);
   try {
     const result = await classifyImage(classifier, request.image, request.topK ?? 5);
     return { ...result, labels: classifier.labels };

@@ -28,8 +28,9 @@ export function headPredictor(head: tf.LayersModel, featureSize: number): (featu
 
 /**
  * Loads run `runId`'s classifier: its head and labels from `<run>/model/`, on the backbone
- * `loadExtractor` gives for the run's model (TF.js, so labelling matches the export exactly;
- * the extractor stays owned by whoever cached it). dispose() releases the head only.
+ * `loadExtractor` gives for the run's model (TF.js, so labelling matches the export exactly),
+ * asked for again at each prediction: the extractor stays owned by whoever cached it, and
+ * may be replaced there. dispose() releases the head only.
  * @throws CoreError INVALID_ARGUMENT when the run is not completed; NOT_FOUND for an unknown run
  */
 export async function loadRunClassifier(runs: RunStore, runId: string, loadExtractor: (info: ModelInfo) => Promise<FeatureExtractor>): Promise<ImageClassifier> {
@@ -45,7 +46,8 @@ export async function loadRunClassifier(runs: RunStore, runId: string, loadExtra
       spec: record.model.spec,
       labels,
       engine: extractor.engine,
-      predict: async (pixels, count) => predictHead(await extractor.extract(pixels, count), count),
+      // Asked for at each call: the cache may have disposed the first one (evicted, or the engine changed).
+      predict: async (pixels, count) => predictHead(await (await loadExtractor(record.model)).extract(pixels, count), count),
       dispose: () => head.dispose(),
     };
   } catch (error) {

@@ -2,10 +2,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError, throwIfAborted } from '../errors.js';
 import { problemFromFsError, type ImageProblem } from '../images/errors.js';
+import type { SupportedFormat } from '../images/formats.js';
 import { probeBytes } from '../images/probe.js';
 import { DEFAULT_MAX_IMAGE_BYTES, readImageFile } from '../images/read-image-file.js';
 import { assignSplits, validateSplitPercents, type Split } from './split.js';
 import type { Dataset, DatasetClass, DatasetImage, DatasetIssue } from './types.js';
+import { fileStamp, openScanIndex, type ScanIndex } from './scan-index.js';
 import { DEFAULT_MAX_SCAN_FILES, walkDataset, type Candidate } from './walk.js';
 
 export { isHiddenName } from './walk.js';
@@ -26,6 +28,12 @@ export type ScanOptions = {
   maxFiles?: number;
   /** Largest image file read, in bytes; a larger one is skipped as TOO_LARGE. Default `DEFAULT_MAX_IMAGE_BYTES` (256 MiB). */
   maxImageBytes?: number;
+  /**
+   * A file (e.g. in the app's data folder, one per dataset) where the scan remembers each
+   * file's result: unchanged files (same path, inode, size, mtime, ctime) are not read again
+   * on the next scan. Created when missing; omitted = every file is read.
+   */
+  indexFile?: string;
 };
 
 /** Below this many usable images a class is an error. */
@@ -44,25 +52,30 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 type Inspected = { ok: true; image: DatasetImage } | { ok: false; problem: ImageProblem };
 
-/** Reads (regular files only, size-capped, hashed while read) and fully decodes one candidate. */
-async function inspect(candidate: Candidate, maxBytes: number, signal: AbortSignal | undefined): Promise<Inspected> {
-  const read = await readImageFile(candidate.path, { maxBytes, hash: true, signal, within: candidate.classReal });
-  if (!read.ok) return { ok: false, problem: read.problem };
-  const probe = await probeBytes(read.bytes);
-  if (!probe.ok) return { ok: false, problem: { code: probe.code, reason: probe.reason } };
-  const { classReal: _classReal, ...where } = candidate;
-  return {
+/** Reads (regular files only, size-capped, hashed while read) and fully decodes one candidate, unless the index knows it. */
+async function inspect(candidate: Candidate, maxBytes: number, signal: AbortSignal | undefined, index: ScanIndex | undefined): Promise<Inspected> {
+  const { path: file, relativePath, className, classReal } = candidate;
+  const image = (facts: { contentHash: string; bytes: number; widthPx: number; heightPx: number; format: DatasetImage['format'] }): Inspected => ({
     ok: true,
-    image: {
-      ...where,
-      contentHash: read.sha256!,
-      bytes: read.bytes.length,
-      split: 'train',
-      widthPx: probe.widthPx,
-      heightPx: probe.heightPx,
-      format: probe.format,
-    },
-  };
+    image: { path: file, relativePath, className, contentHash: facts.contentHash, bytes: facts.bytes, split: 'train', widthPx: facts.widthPx, heightPx: facts.heightPx, format: facts.format },
+  });
+  const stamp = index ? await fileStamp(file) : undefined;
+  const known = stamp ? index!.lookup(file, stamp) : undefined;
+  // A remembered image over today's cap is read again, to be refused as TOO_LARGE.
+  if (known && !(known.ok && known.bytes > maxBytes)) return known.ok ? image(known) : { ok: false, problem: { code: known.code, reason: known.reason } };
+
+  const read = await readImageFile(file, { maxBytes, hash: true, signal, within: classReal });
+  let result: Inspected;
+  if (!read.ok) {
+    result = { ok: false, problem: read.problem };
+  } else {
+    const probe = await probeBytes(read.bytes);
+    result = probe.ok
+      ? image({ contentHash: read.sha256!, bytes: read.bytes.length, widthPx: probe.widthPx, heightPx: probe.heightPx, format: probe.format })
+      : { ok: false, problem: { code: probe.code, reason: probe.reason } };
+  }
+  if (stamp) index!.remember(file, stamp, result.ok ? { ok: true, ...result.image, format: result.image.format as SupportedFormat } : { ok: false, ...result.problem });
+  return result;
 }
 
 /** Split-dependent warnings, recomputed by `resplit`. */
@@ -155,6 +168,7 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
     issues.push({ path: abs, code, severity: 'skipped', message });
   };
 
+  const index = options.indexFile !== undefined ? await openScanIndex(options.indexFile) : undefined;
   // Check the files, a few at a time.
   const results: Inspected[] = new Array(candidates.length);
   let next = 0;
@@ -163,14 +177,16 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
   const worker = async (): Promise<void> => {
     while (next < candidates.length) {
       throwIfAborted(signal, what);
-      const index = next++;
-      results[index] = await inspect(candidates[index], maxImageBytes, signal);
+      const i = next++;
+      results[i] = await inspect(candidates[i], maxImageBytes, signal, index);
       done++;
       onProgress?.(done, candidates.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, candidates.length) }, worker));
   throwIfAborted(signal, what);
+  // A cache: when it cannot be written, the next scan just reads every file again.
+  await index?.save().catch(() => undefined);
 
   const imagesByClass = new Map<string, DatasetImage[]>(classNames.map((name) => [name, []]));
   candidates.forEach((candidate, i) => {

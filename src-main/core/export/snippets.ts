@@ -87,18 +87,18 @@ export function browserSnippet(metadata: SnippetMetadata): string {
   return [
     `import * as tf from '@tensorflow/tfjs';`,
     ``,
-    `// URLs relative to the page; serve the export folder next to it.`,
+    `// In a module (<script type="module"> or a bundler). URLs are relative to the page: serve the export folder beside it.`,
     ...tfjsLoad(metadata, (file) => `'${file}'`),
     `const labels = ${JSON.stringify(metadata.classes)};`,
     ``,
     `// Top 5 [label, probability] for a loaded <img>, <canvas> or ImageBitmap, prepared as Retrain Studio does:`,
     `// ${preprocessComment(metadata, 'smooth')}`,
     `async function classify(img) {`,
-    `  const w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;`,
+    ...(metadata.crop === 'center' ? [`  const w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;`] : []),
     `  const ctx = new OffscreenCanvas(${width}, ${height}).getContext('2d');`,
     `  ctx.fillStyle = 'white';`,
     `  ctx.fillRect(0, 0, ${width}, ${height});`,
-    `  ctx.imageSmoothingQuality = 'high'; // close to the app's Lanczos; tf.image.resizeBilinear aliases`,
+    `  ctx.imageSmoothingQuality = 'high'; // smooth scaling, as the app's; tf.image.resizeBilinear aliases big photos`,
     ...draw,
     `  const x = tf.tidy(() => tf.browser.fromPixels(ctx.getImageData(0, 0, ${width}, ${height})).toFloat()${tfjsNormalize(metadata)}.expandDims(0));`,
     `  const y = predict(x); // input '${metadata.inputName}' [1, ${height}, ${width}, 3], output '${metadata.outputName}'`,
@@ -106,6 +106,7 @@ export function browserSnippet(metadata: SnippetMetadata): string {
     `  tf.dispose([x, y]);`,
     `  return ${TOP5};`,
     `}`,
+    `// e.g. console.log(await classify(document.querySelector('img')));`,
   ].join('\n');
 }
 
@@ -114,12 +115,15 @@ export function nodeSnippet(metadata: SnippetMetadata): string {
   const { height, width } = size(metadata);
   const fit = metadata.crop === 'center' ? 'cover' : 'fill';
   return [
-    `// classify.mjs: npm install @tensorflow/tfjs sharp; then, in the export folder: node classify.mjs photo.jpg …`,
+    `// classify.mjs: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm sharp`,
+    `// then, in the export folder: node classify.mjs photo.jpg …`,
     `import { readFile } from 'node:fs/promises';`,
     `import path from 'node:path';`,
     `import * as tf from '@tensorflow/tfjs';`,
+    `import '@tensorflow/tfjs-backend-wasm';`,
     `import sharp from 'sharp';`,
     ``,
+    `await tf.setBackend('wasm'); // far faster than the default pure-JS backend`,
     `// Plain @tensorflow/tfjs reads no files (tfjs-node adds file:// URLs): hand it model.json and its weights.`,
     `async function files(file) {`,
     `  const json = JSON.parse(await readFile(file, 'utf8'));`,
@@ -150,8 +154,9 @@ export function pythonSnippet(metadata: SnippetMetadata, onnxFile = 'model.onnx'
   const { height, width } = size(metadata);
   const { mean, std } = meanStd(metadata.normalization);
   const py = (v: string): string => (v.startsWith('[') ? `np.array(${v}, np.float32)` : v);
-  const x = ['np.asarray(image, np.float32)', mean ? ` - ${py(mean)}` : ''].join('');
-  const normalized = std ? `(${x}) / ${py(std)}` : x;
+  const pixels = 'np.asarray(image, np.float32)';
+  const centred = mean ? `${std ? '(' : ''}${pixels} - ${py(mean)}${std ? ')' : ''}` : pixels;
+  const normalized = std ? `${centred} / ${py(std)}` : centred;
   const resize =
     metadata.crop === 'center'
       ? [

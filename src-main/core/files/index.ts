@@ -3,4 +3,4 @@
  * read-modify-write of JSON registry files with atomic replace (updateJsonFile).
  */
 export { processAlive, withFileLock, type FileLockOptions, type LockRecord } from './lock.js';
-export { readJsonFile, updateJsonFile, writeFileAtomic } from './json-file.js';
+export { readJsonFile, renameWithRetry, updateJsonFile, writeFileAtomic } from './json-file.js';

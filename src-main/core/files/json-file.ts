@@ -22,15 +22,15 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await handle.close();
   }
   try {
-    await renameRetrying(tmp, file);
+    await renameWithRetry(tmp, file);
   } catch (error) {
     await unlink(tmp).catch(() => {});
     throw error;
   }
 }
 
-/** Windows refuses to replace a file another process has open for a moment (EPERM/EBUSY/EACCES): retry briefly. */
-async function renameRetrying(from: string, to: string): Promise<void> {
+/** rename() that retries briefly where Windows refuses to replace a file another process holds open for a moment (EPERM/EBUSY/EACCES). */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await rename(from, to);

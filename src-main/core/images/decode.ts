@@ -41,6 +41,8 @@ export type DecodeOptions = {
   output?: Float32Array;
   /** Largest file read from a path, in bytes; default `DEFAULT_MAX_IMAGE_BYTES` (256 MiB). */
   maxBytes?: number;
+  /** A real folder path a file read from a path must resolve into (see `readImageFile`'s `within`). */
+  within?: string;
 };
 
 /** Whether a distortion setting changes anything (when false, decoding is deterministic and cacheable). */
@@ -228,7 +230,7 @@ export async function decodeBytes(bytes: Uint8Array, spec: PreprocessSpec, optio
 export async function decodeImage(input: string | Uint8Array, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
   if (typeof input !== 'string') return decodeBytes(input, spec, options);
   validateSpec(spec);
-  const read = await readImageFile(input, { maxBytes: options.maxBytes });
+  const read = await readImageFile(input, { maxBytes: options.maxBytes, within: options.within });
   if (!read.ok) throw imageUnreadable(options.sourceName ?? input, read.problem);
   return decodeBytes(read.bytes, spec, { ...options, sourceName: options.sourceName ?? input });
 }

@@ -138,8 +138,8 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
     size,
     decode(file, spec, decodeOptions = {}) {
       if (closed) return Promise.reject(new CoreError('CANCELLED', 'The image decode pool is closed.'));
-      const { distortion, seed, sourceName, maxBytes } = decodeOptions;
-      const request: DecodeRequest = { id: nextId++, file, spec, options: { distortion, seed, sourceName, maxBytes } };
+      const { distortion, seed, sourceName, maxBytes, within } = decodeOptions;
+      const request: DecodeRequest = { id: nextId++, file, spec, options: { distortion, seed, sourceName, maxBytes, within } };
       return new Promise<DecodedImage>((resolve, reject) => {
         queue.push({ request, resolve, reject });
         pump();

@@ -27,3 +27,4 @@ export { parseTopology, type ModelTopology, type Shape, type TopologyNode } from
 export { weightByteLength } from './weights.js';
 export { loadThreadedFeatureExtractor } from './extractor-thread.js';
 export { inspectModelDir, modelIO } from './inspect.js';
+export { readLabels, type ReadLabelsOptions } from './labels.js';

@@ -6,3 +6,5 @@ export { createRunStore, isUnfinished, type RunStore, type RunRecord, type RunRe
 export { runTrainingJob, type TrainingJobOptions, type TrainingPhase } from './training-job.js';
 export { scalarsToCsv, scalarsToJson, type RunScalars, type ScalarPoint } from './scalars.js';
 export { writeTensorBoardScalars, readTensorBoardScalars, type TensorBoardScalar } from './tensorboard.js';
+export { createRunQueue, type QueuedJob, type RunQueue, type RunQueueOptions } from './queue.js';
+export { describeRunGraph } from './run-graph.js';

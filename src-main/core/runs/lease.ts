@@ -7,6 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../files/index.js';
 import { writeAtomic } from '../tf/file-io.js';
 
 /** File name of the lease inside a run folder. */
@@ -44,17 +45,6 @@ export async function acquireLease(runDir: string, heartbeatMs = LEASE_HEARTBEAT
       await rm(file, { force: true }).catch(() => {});
     },
   };
-}
-
-/** Whether a process of this host is alive (signal 0 checks without signalling). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -97,10 +97,20 @@ export function createRunStore(dir: string): RunStore {
       await mkdir(dir, { recursive: true });
       const now = new Date();
       const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
-      const id = `${stamp}-${randomBytes(3).toString('hex')}`;
+      // The folder is created exclusively: two processes starting runs in the same second
+      // never share one (a clash draws another suffix).
+      let id = '';
+      for (let attempt = 0; !id; attempt++) {
+        const candidate = `${stamp}-${randomBytes(3).toString('hex')}`;
+        try {
+          await mkdir(folder(candidate));
+          id = candidate;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 9) throw error;
+        }
+      }
       const full: RunConfigRecord = { ...record, id, createdAt: now.toISOString() };
       const runFolder = folder(id);
-      await mkdir(runFolder, { recursive: true });
       await writeAtomic(path.join(runFolder, 'config.json'), JSON.stringify(full, null, 2));
       await writeAtomic(path.join(runFolder, 'summary.json'), JSON.stringify({ ...initial, status: 'queued' }, null, 2));
       await writeAtomic(path.join(runFolder, 'metrics.jsonl'), '');

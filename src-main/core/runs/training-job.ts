@@ -16,8 +16,9 @@ import { createRandom } from '../random.js';
 import { fileSaveHandler, writeAtomic } from '../tf/file-io.js';
 import { writeTensorBoardScalars } from './tensorboard.js';
 import type { PhaseTimes, RunConfigRecord, RunStore, RunSummaryRecord } from './store.js';
+import type { TrainingPhase } from './types.js';
 
-export type TrainingPhase = 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving';
+export type { TrainingPhase } from './types.js';
 
 export type TrainingJobOptions = {
   runs: RunStore;

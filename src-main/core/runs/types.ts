@@ -4,6 +4,11 @@ import type { TrainingConfig } from '../training/types.js';
 /** `queued`: created, waiting for the run queue to reach it; `running` from its first phase on. */
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** The phases a training job goes through, in order. */
+export type TrainingPhase = 'loading' | 'bottlenecks' | 'training' | 'evaluating' | 'saving';
+/** A run's phase as clients see it: queued behind another run, a training phase, or done. */
+export type RunPhase = 'queued' | TrainingPhase | 'done';
+
 /** How long each phase of a run took, and where its bottlenecks came from. */
 export type PhaseTimes = {
   modelLoadMs?: number;

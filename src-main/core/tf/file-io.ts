@@ -2,12 +2,12 @@
  * TF.js model I/O on the local file system. Pure tfjs has no `file://` handler (that
  * comes with tfjs-node, which is optional), so models are read and written here.
  */
-import { randomBytes } from 'node:crypto';
-import { writeFile, mkdir, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CoreError } from '../errors.js';
 import { readConfined } from '../access/index.js';
+import { writeFileAtomic } from '../files/index.js';
 
 /** The parsed `model.json` of a TF.js layers or graph model. */
 export type ModelJson = {
@@ -189,13 +189,8 @@ export function fileSaveHandler(dir: string, extraJson: Partial<ModelJson> = {})
   });
 }
 
-/** Writes a file via a temp name + rename so readers never see a partial file. */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  // pid + random: two writers (processes, or two writes in one millisecond) never share a temp file.
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+/** Writes a file via a unique temp name + rename so readers never see a partial file (core/files does it, flushed to disk). */
+export const writeAtomic = writeFileAtomic;
 
 /** Loads a TF.js layers model from a folder. */
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {

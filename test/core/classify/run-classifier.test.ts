@@ -2,6 +2,7 @@ import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headPredictor, loadLabelledModelClassifier, loadRunClassifier } from '../../../src-main/core/classify/run-classifier.js';
+import { createExtractorCache } from '../../../src-main/core/models/extractor-cache.js';
 import { loadFeatureExtractor, type FeatureExtractor, type ModelInfo } from '../../../src-main/core/models/index.js';
 import type { RunStore } from '../../../src-main/core/runs/index.js';
 import { loadLayersModelFromDir } from '../../../src-main/core/tf/file-io.js';
@@ -47,6 +48,18 @@ describe('the classifier of a finished run', () => {
     classifier.dispose();
     expect(tf.memory().numTensors).toBeLessThan(tensors);
     await expect(extractor.extract(pixels(1), 1)).resolves.toHaveLength(8);
+  });
+
+  it('keeps working when the cache disposes the backbone it started with', async () => {
+    const cache = createExtractorCache({ keep: 1 });
+    const classifier = await loadRunClassifier(run.runs, run.runId, (info) => cache.tfjs(info));
+    const before = await classifier.predict(pixels(2), 2);
+    // Another network loaded into a cache of one evicts (and disposes) the run's backbone.
+    await cache.other('another', run.model, () => loadFeatureExtractor(run.model));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(Array.from(await classifier.predict(pixels(2), 2))).toEqual(Array.from(before));
+    classifier.dispose();
+    cache.clear();
   });
 
   it('headPredictor leaves no tensor behind', async () => {

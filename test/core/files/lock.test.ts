@@ -114,6 +114,18 @@ describe('withFileLock', () => {
     expect(await withFileLock(lock, () => 2, { staleMs: 60_000, timeoutMs: 5_000 })).toBe(2);
   });
 
+  it('a waiter stops with CANCELLED when its signal fires', async () => {
+    const dir = await tempDir();
+    const lock = path.join(dir, 'x.lock');
+    await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host', token: 't', acquiredAt: '2026-01-01T00:00:00.000Z' }));
+    const controller = new AbortController();
+    const waiting = withFileLock(lock, () => 1, { timeoutMs: 60_000, signal: controller.signal, what: 'Downloading tiny' });
+    setTimeout(() => controller.abort(), 50);
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED', message: 'Downloading tiny was cancelled.' });
+    // The other holder's lock is untouched.
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ host: 'other-host' });
+  });
+
   it('callers in one process run one at a time', async () => {
     const dir = await tempDir();
     const lock = path.join(dir, 'x.lock');

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { ErrorCode } from '../../../src-main/core/errors.js';
 
 /** A model.json as the rows edit it (loosely typed on purpose: rows write what a hostile file may hold). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export type CorpusRow = {
