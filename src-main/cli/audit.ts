@@ -16,7 +16,8 @@ import { createModelStore, loadFeatureExtractor } from '../core/models/index.js'
 import { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_FOLDS, healthInputFromDataset, runHealthChecks, type HealthReport } from '../core/health/index.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
 import type { Output } from './output.js';
-import { BACKEND_CHOICES, checkRequest } from './requests.js';
+import { createService } from '../api/service.js';
+import { BACKEND_CHOICES, checkRequest, send } from './requests.js';
 
 const HELP = `Usage: retrain-studio audit --image_dir DIR (--architecture ID | --model_dir DIR) [flags]
   --image_dir DIR              folder with one sub-folder of images per class (required)
@@ -62,6 +63,22 @@ export function auditJson(report: HealthReport): unknown {
   };
 }
 
+/** Imports `--model_dir` with the service (same validation, defaults and imports registry as `retrain`); returns the model id. */
+async function importThroughService(dataDir: string, flags: Record<string, string | boolean | undefined>, range: ReturnType<typeof inputRange>): Promise<string> {
+  const service = await createService({ dataDir });
+  try {
+    const model = await send(
+      service,
+      'importModel',
+      { path: flags.model_dir, bottleneckNode: flags.bottleneck_node, ...(range ? { spec: { normalization: range } } : {}) },
+      { path: 'model_dir', bottleneckNode: 'bottleneck_node', spec: 'input_range' },
+    );
+    return model.id;
+  } finally {
+    await service.close();
+  }
+}
+
 export async function auditCommandMain(argv: string[], out: Output): Promise<number> {
   let flags: Record<string, string | boolean | undefined>;
   try {
@@ -101,10 +118,9 @@ export async function auditCommandMain(argv: string[], out: Output): Promise<num
   if (dataset.classes.length < 2) throw new CoreError('DATASET_INVALID', `${dataset.root} needs at least two class folders with images for an audit.`);
 
   const store = createModelStore({ dir: path.join(dataDir, 'models') });
-  const model =
-    typeof flags.model_dir === 'string'
-      ? await store.importModel(path.resolve(flags.model_dir), { ...(typeof flags.bottleneck_node === 'string' ? { bottleneckNode: flags.bottleneck_node } : {}), ...(range ? { spec: { normalization: range } } : {}) })
-      : await store.resolve(typeof flags.architecture === 'string' ? flags.architecture : String(HYPERPARAMETERS.find((h) => h.key === 'architecture')?.default));
+  // A --model_dir is imported as `retrain` imports it: through the service, after the hosts' validator.
+  const importedId = typeof flags.model_dir === 'string' ? await importThroughService(dataDir, flags, range) : undefined;
+  const model = await store.resolve(importedId ?? (typeof flags.architecture === 'string' ? flags.architecture : String(HYPERPARAMETERS.find((h) => h.key === 'architecture')?.default)));
   out.line(`Model ${model.name}: bottleneck ${model.bottleneckNode} (${model.featureSize}).`);
   const extractor = await loadFeatureExtractor(model);
   let report: HealthReport;

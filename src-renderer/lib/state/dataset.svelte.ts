@@ -1,6 +1,9 @@
 /** The opened dataset: its summary (classes, split counts, issues), scan progress and image pages. */
-import type { DatasetImageRow, DatasetSummary, Split } from '../../../src-main/api/contract.js';
-import { api, handleError, isDesktop, onEvent } from '../api.js';
+import type { DatasetImageRow, DatasetSummary, EventPayload, Split } from '../../../src-main/api/contract.js';
+import { api, CoreError, handleError, isDesktop, onEvent } from '../api.js';
+
+/** Scan progress: `listing` counts files found (total), `reading` images read (done of total). */
+export type ScanProgress = Pick<EventPayload<'dataset.progress'>, 'phase' | 'done' | 'total'>;
 
 /** Images fetched per page when browsing a class. */
 export const IMAGE_PAGE_SIZE = 60;
@@ -13,7 +16,7 @@ export class DatasetState {
   #validationPercent = $state(10);
   #testPercent = $state(10);
   #loading = $state(false);
-  #progress = $state.raw<{ done: number; total: number } | null>(null);
+  #progress = $state.raw<ScanProgress | null>(null);
   #lastError = $state<string | null>(null);
   #canPickFolder = $state(true);
   #browser = $state.raw<ImageBrowser | null>(null);
@@ -60,7 +63,7 @@ export class DatasetState {
   }
 
   /** `dataset.progress` of the scan in flight, or null. */
-  get progress(): { done: number; total: number } | null {
+  get progress(): ScanProgress | null {
     return this.#progress;
   }
 
@@ -90,7 +93,7 @@ export class DatasetState {
   /** Follows scan progress events; returns the unsubscribe function. */
   subscribe(): () => void {
     return onEvent('dataset.progress', (progress) => {
-      if (this.#loading) this.#progress = { done: progress.done, total: progress.total };
+      if (this.#loading) this.#progress = { phase: progress.phase, done: progress.done, total: progress.total };
     });
   }
 
@@ -132,12 +135,26 @@ export class DatasetState {
       this.#browser = null;
       return summary;
     } catch (error) {
+      // A scan the user stopped is no error: say so where the progress was.
+      if (error instanceof CoreError && error.code === 'CANCELLED') {
+        this.#lastError = `Scan of ${trimmed} cancelled.`;
+        return null;
+      }
       // Shown once, as a toast (handleError); the inline notice is for input mistakes only.
       handleError(error, 'Dataset');
       return null;
     } finally {
       this.#loading = false;
       this.#progress = null;
+    }
+  }
+
+  /** Stops the scan in flight (open() then ends with "cancelled"). */
+  async cancel(): Promise<void> {
+    try {
+      await api.cancelOpenDataset({ path: this.#path });
+    } catch (error) {
+      handleError(error, 'Cancel scan');
     }
   }
 
