@@ -41,8 +41,12 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
   let app: App;
   let fake: FakeService;
   let releaseDownload: () => void = () => {};
-  /** Lets the scripted run send `run.finished` (the test first checks what the stream alone drew). */
+  /**
+   * Lets the scripted run send `run.finished` (the test first checks what the stream alone drew).
+   * A latch made up front: a release that comes before the stream's last pause is not lost.
+   */
   let releaseFinish: () => void = () => {};
+  const finishReleased = new Promise<void>((resolve) => (releaseFinish = resolve));
   let finishedRun: RunSummary | null = null;
 
   beforeAll(async () => {
@@ -95,7 +99,7 @@ describe.skipIf(!hasChromium)('renderer with a scripted fake service', () => {
               fake.emit('training.progress', { runId: 'run1', step, totalSteps: STEPS, point: point(step) });
               if (step % 50 === 0) await wait(50);
             }
-            await new Promise<void>((resolve) => (releaseFinish = resolve));
+            await finishReleased;
             finishedRun = run;
             fake.emit('run.finished', run);
           }, 50);

@@ -147,7 +147,8 @@ describe('importModel', () => {
 
     const notDownloaded = await rejection(store.resolve('mobilenet_0.50_224'));
     expect(notDownloaded.code).toBe('MODEL_NOT_FOUND');
-    expect(notDownloaded.message).toContain('not downloaded; run `retrain-studio models --download mobilenet_0.50_224`');
+    expect(notDownloaded.message).toContain('is not downloaded');
+    expect(notDownloaded.message).toContain('`retrain-studio models --download mobilenet_0.50_224`');
     const unknown = await rejection(store.resolve('resnet_50'));
     expect(unknown.message).toContain('Unknown model "resnet_50"');
   });
