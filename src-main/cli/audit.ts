@@ -4,7 +4,6 @@
  * contract has no audit request yet), with the same dataset scan, model store and
  * bottleneck cache as `retrain`, so features a run computed are reused, and the reverse.
  */
-import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
@@ -15,6 +14,7 @@ import { selectEngine } from '../core/engine/index.js';
 import { createModelStore, loadFeatureExtractor } from '../core/models/index.js';
 import { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_FOLDS, healthInputFromDataset, runHealthChecks, type HealthReport } from '../core/health/index.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
+import { inputRange, parseFlags } from './flags.js';
 import type { Output } from './output.js';
 import { createService } from '../api/service.js';
 import { BACKEND_CHOICES, checkRequest, send } from './requests.js';
@@ -40,15 +40,6 @@ function numberFlag(flags: Record<string, unknown>, name: string, check: (n: num
   const n = Number(value);
   if (value === '' || !Number.isFinite(n) || !check(n)) throw new CoreError('INVALID_ARGUMENT', `--${name} must be ${what} (got "${String(value)}").`);
   return n;
-}
-
-function inputRange(value: unknown): { kind: 'range'; min: number; max: number } | undefined {
-  if (typeof value !== 'string') return undefined;
-  const [min, max] = value.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
-  if (value.split(',').length !== 2 || !Number.isFinite(min) || !Number.isFinite(max) || min >= max) {
-    throw new CoreError('INVALID_ARGUMENT', `--input_range must be MIN,MAX with MIN < MAX, e.g. --input_range=-1,1 (got "${value}").`);
-  }
-  return { kind: 'range', min, max };
 }
 
 /** The JSON written by --output_json: issue 12's shape, plus balance and settings. */
@@ -80,20 +71,11 @@ async function importThroughService(dataDir: string, flags: Record<string, strin
 }
 
 export async function auditCommandMain(argv: string[], out: Output): Promise<number> {
-  let flags: Record<string, string | boolean | undefined>;
-  try {
-    flags = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        image_dir: text, architecture: text, model_dir: text, bottleneck_node: text, input_range: text, bottleneck_dir: text,
-        output_json: text, folds: text, seed: text, duplicate_threshold: text, validation_percentage: text, testing_percentage: text,
-        top: text, data_dir: text, backend: text, help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new CoreError('INVALID_ARGUMENT', (error as Error).message.replace(/^TypeError \[\w+\]: /, ''));
-  }
+  const flags = parseFlags(argv, {
+    image_dir: text, architecture: text, model_dir: text, bottleneck_node: text, input_range: text, bottleneck_dir: text,
+    output_json: text, folds: text, seed: text, duplicate_threshold: text, validation_percentage: text, testing_percentage: text,
+    top: text, data_dir: text, backend: text, help: { type: 'boolean', short: 'h' },
+  });
   if (flags.help) return out.lines(HELP), 0;
   if (typeof flags.image_dir !== 'string') throw new CoreError('INVALID_ARGUMENT', `--image_dir is required: the folder that holds one sub-folder per class.\n${HELP}`);
   if (flags.model_dir !== undefined && flags.architecture !== undefined) throw new CoreError('INVALID_ARGUMENT', 'Pass --architecture or --model_dir, not both.');

@@ -8,7 +8,7 @@
  * (bad or contradicting flags) · 3 data (dataset, image, file) · 4 model · 5 engine or
  * download · 6 busy · 130 cancelled (Ctrl-C) · 141 output closed (`… | head`).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
@@ -16,6 +16,7 @@ import { defaultDataDir } from '../core/paths.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
 import { createService, type Service } from '../api/service.js';
 import type { BottleneckProgress, DatasetSummary, RunSummary, Settings, TrainingConfig } from '../api/contract.js';
+import { inputRange, parseFlags, type Flags } from './flags.js';
 import { labelCommandMain } from './label.js';
 import { auditCommandMain } from './audit.js';
 import { escapeControl, processStdio, type Output } from './output.js';
@@ -40,8 +41,6 @@ Commands:
 Common flags: --data_dir DIR (default ${defaultDataDir()}), --backend ${BACKEND_CHOICES.join('|')}, --engine ${FEATURE_ENGINE_CHOICES.join('|')}
 Run "retrain-studio <command> --help" for a command's flags.`;
 
-type Flags = Record<string, string | boolean | undefined>;
-
 const COMMON: ParseArgsConfig['options'] = {
   help: { type: 'boolean', short: 'h' },
   data_dir: { type: 'string' },
@@ -49,13 +48,7 @@ const COMMON: ParseArgsConfig['options'] = {
   engine: { type: 'string' },
 };
 
-function parse(argv: string[], options: ParseArgsConfig['options']): Flags {
-  try {
-    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: false, strict: true }).values as Flags;
-  } catch (error) {
-    throw new CoreError('INVALID_ARGUMENT', (error as Error).message.replace(/^TypeError \[\w+\]: /, ''));
-  }
-}
+const parse = (argv: string[], options: ParseArgsConfig['options']): Flags => parseFlags(argv, { ...COMMON, ...options });
 
 const stringFlag = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
 
@@ -110,18 +103,6 @@ function configFromFlags(flags: Flags): Record<string, unknown> {
   return config;
 }
 
-/** `--input_range MIN,MAX` as a normalisation, or undefined. */
-function inputRange(flags: Flags): { kind: 'range'; min: number; max: number } | undefined {
-  const text = stringFlag(flags, 'input_range');
-  if (text === undefined) return undefined;
-  const parts = text.split(',').map((p) => p.trim());
-  const [min, max] = parts.map(Number);
-  if (parts.length !== 2 || parts.some((p) => p === '') || !Number.isFinite(min) || !Number.isFinite(max) || min >= max) {
-    throw new CoreError('INVALID_ARGUMENT', `--input_range must be MIN,MAX with MIN < MAX, e.g. --input_range=-1,1 (got "${text}").`);
-  }
-  return { kind: 'range', min, max };
-}
-
 function retrainHelp(): string {
   const rows = HYPERPARAMETERS.map((h) => `  --${h.flag.padEnd(26)} ${h.help} (default ${String(h.default)})`);
   return [
@@ -163,7 +144,7 @@ async function retrain(argv: string[], out: Output): Promise<number> {
   const rawConfig = configFromFlags(flags);
   // Checked now, before a long dataset scan, with the same validator the real request passes later.
   const config: Partial<TrainingConfig> = checkRequest('startTraining', { datasetId: 'not-yet-open', config: rawConfig, name: flags.name }, { ...CONFIG_FLAGS, name: 'name' }).config;
-  const range = inputRange(flags);
+  const range = inputRange(flags.input_range);
   const dataDir = dataDirOf(flags);
   const service = await openService(flags, {
     ...(typeof flags.summaries_dir === 'string' ? { runsDir: path.resolve(flags.summaries_dir) } : {}),

@@ -1,5 +1,4 @@
 /** `retrain-studio label`: label_image.py's flags over core's labelling. */
-import { parseArgs } from 'node:util';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
@@ -8,6 +7,7 @@ import { labelImage, loadLabelClassifier, type LabelModelRequest } from '../core
 import { folderCsv, folderJson, labelFolder, checkSortFolder, type SortOptions } from '../core/classify/folder.js';
 import { writeFileAtomic } from '../core/files/index.js';
 import { DEFAULTS } from '../api/wire.js';
+import { parseFlags } from './flags.js';
 import type { Output } from './output.js';
 import { EXIT } from './exit-codes.js';
 import { BACKEND_CHOICES, checkRequest } from './requests.js';
@@ -45,21 +45,12 @@ const numberFlag = (flags: Record<string, unknown>, name: string): number | unde
 /** Runs `label`; returns the exit code. */
 export async function labelCommandMain(argv: string[], out: Output): Promise<number> {
   const text = { type: 'string' } as const;
-  let flags: Record<string, string | boolean | undefined>;
-  try {
-    flags = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        graph: text, labels: text, image: text, input_layer: text, output_layer: text, input_height: text, input_width: text,
-        input_mean: text, input_std: text, crop: text, top_k: text, backend: text,
-        image_dir: text, output_csv: text, output_json: text, sort_into: text, threshold: text, batch_size: text,
-        move: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new CoreError('INVALID_ARGUMENT', (error as Error).message);
-  }
+  const flags = parseFlags(argv, {
+    graph: text, labels: text, image: text, input_layer: text, output_layer: text, input_height: text, input_width: text,
+    input_mean: text, input_std: text, crop: text, top_k: text, backend: text,
+    image_dir: text, output_csv: text, output_json: text, sort_into: text, threshold: text, batch_size: text,
+    move: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   if (flags.help) return out.lines(HELP), 0;
   if (typeof flags.graph !== 'string' || (typeof flags.image === 'string') === (typeof flags.image_dir === 'string')) {
     throw new CoreError('INVALID_ARGUMENT', `--graph and one of --image or --image_dir are required.\n${HELP}`);
