@@ -54,7 +54,8 @@ export async function createEngineArea(deps: { store: SettingsStore<Settings>; e
           deps.dropLoaded();
           engine = next;
         }
-        if (change.featureEngine && change.featureEngine !== settings.featureEngine) deps.dropLoaded();
+        // A run in progress keeps the networks it uses (cache keys differ per engine anyway).
+        if (change.featureEngine && change.featureEngine !== settings.featureEngine && !deps.isBusy()) deps.dropLoaded();
         settings = { ...settings, ...change };
         featureNote = preferenceNote(settings);
         // Only the changed keys are written: another process's settings stay as it saved them.

@@ -14,6 +14,19 @@ export const NO_FILES_FINGERPRINT = 'no-files';
 // Re-hashing a 90 MB Inception for every run is wasted work: remember by the files' identity.
 const remembered = new Map<string, string>();
 
+/** model.json's shard paths by its identity (see `identity`). */
+const shardLists = new Map<string, string[]>();
+
+/** The weight shard paths a model.json names; none when it is not JSON (loading reports that). */
+function shardsOf(manifest: Buffer): string[] {
+  try {
+    const json = JSON.parse(manifest.toString('utf8')) as { weightsManifest?: Array<{ paths?: unknown }> };
+    return (json.weightsManifest ?? []).flatMap((group) => (Array.isArray(group.paths) ? group.paths.filter((p): p is string => typeof p === 'string') : []));
+  } catch {
+    return [];
+  }
+}
+
 async function identity(file: string): Promise<string> {
   const info = await stat(file);
   return `${file}|${info.size}|${info.mtimeMs}|${info.ino}`;
@@ -26,24 +39,31 @@ async function identity(file: string): Promise<string> {
  * reports it.
  */
 export async function modelFingerprint(dir: string): Promise<string> {
-  let manifest: Buffer;
-  try {
-    manifest = (await readConfined('model.json', { root: dir, maxBytes: 64 * 1024 * 1024 })).bytes;
-  } catch {
-    return NO_FILES_FINGERPRINT;
-  }
-  let shards: string[] = [];
-  try {
-    const json = JSON.parse(manifest.toString('utf8')) as { weightsManifest?: Array<{ paths?: unknown }> };
-    shards = (json.weightsManifest ?? []).flatMap((group) => (Array.isArray(group.paths) ? group.paths.filter((p): p is string => typeof p === 'string') : []));
-  } catch {
-    // Not JSON: the bytes alone are the fingerprint; loading reports the error.
+  const readManifest = async (): Promise<Buffer | null> =>
+    readConfined('model.json', { root: dir, maxBytes: 64 * 1024 * 1024 }).then(
+      (read) => read.bytes,
+      () => null,
+    );
+  // The shard list by model.json's identity: a repeat call (every prediction asks) stats files, reads none.
+  const manifestId = await identity(path.join(dir, 'model.json')).catch(() => null);
+  let manifest: Buffer | null = null;
+  let shards = manifestId === null ? undefined : shardLists.get(manifestId);
+  if (!shards) {
+    manifest = await readManifest();
+    if (!manifest) return NO_FILES_FINGERPRINT;
+    shards = shardsOf(manifest);
+    if (manifestId !== null) {
+      if (shardLists.size > 256) shardLists.clear();
+      shardLists.set(manifestId, shards);
+    }
   }
   const files = await Promise.all(shards.map((shard) => identity(path.resolve(dir, shard)).catch(() => `missing|${shard}`)));
-  const key = `${await identity(path.join(dir, 'model.json'))}\n${files.join('\n')}`;
+  const key = `${manifestId}\n${files.join('\n')}`;
   const known = remembered.get(key);
   if (known) return known;
 
+  manifest ??= await readManifest();
+  if (!manifest) return NO_FILES_FINGERPRINT;
   const hash = createHash('sha256').update(manifest);
   for (const shard of shards) {
     hash.update(`\0${shard}\0`);
