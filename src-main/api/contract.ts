@@ -299,3 +299,9 @@ export const LIMITS = {
   runIds: 50,
   pageSize: 500,
 } as const;
+
+/** Calls one contract method on an implementation with `this` bound (the hosts' dispatch and the CLI's send). */
+export function callMethod<M extends ApiMethod>(api: CoreApi, method: M, request: ApiRequest<M>): Promise<ApiReply<M>> {
+  const fn = api[method] as (req: ApiRequest<M>) => Promise<ApiReply<M>>;
+  return fn.call(api, request);
+}

@@ -4,7 +4,7 @@
  * message, naming the flag, and exit code 2.
  */
 import { validateRequest } from '../api/validate.js';
-import { CoreError, type ApiMethod, type ApiReply, type ApiRequest, type CoreApi } from '../api/contract.js';
+import { callMethod, CoreError, type ApiMethod, type ApiReply, type ApiRequest, type CoreApi } from '../api/contract.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
 
 /** A request as the CLI builds it from flags: the contract's field names, values not yet checked. */
@@ -47,7 +47,5 @@ export function checkRequest<M extends ApiMethod>(method: M, raw: RawRequest<M>,
 
 /** Validates, then calls the service: the CLI's only way to send a request. */
 export async function send<M extends ApiMethod>(api: CoreApi, method: M, raw: RawRequest<M>, flags: FlagNames = {}): Promise<ApiReply<M>> {
-  const request = checkRequest(method, raw, flags);
-  const call = api[method] as (request: ApiRequest<M>) => Promise<ApiReply<M>>;
-  return call.call(api, request);
+  return callMethod(api, method, checkRequest(method, raw, flags));
 }

@@ -16,17 +16,12 @@ import type { CoreApi, EventName } from '../api/contract.js';
 import type { Logger } from '../api/service-types.js';
 import { IPC } from '../api/wire.js';
 import { dispatch } from '../host/dispatch.js';
-import { forwardEvents as forwardCoreEvents } from '../host/events.js';
 import { isAppUrl } from './policy.js';
 // Type-only: also makes `tsc` compile the preload (tsconfig includes only `*.ts`).
 import type { HostEventName, IpcReply } from './preload.cjs';
 
 export type { HostEventName, IpcReply, RetrainStudioBridge } from './preload.cjs';
 
-/** The channel of every call (`{ method, request }`). */
-export const INVOKE_CHANNEL = IPC.invoke;
-/** The channel every pushed event travels on. */
-export const EVENT_CHANNEL = IPC.event;
 
 /** What the main process knows about who sent an IPC message. */
 export type SenderInfo = {
@@ -60,7 +55,7 @@ export type IpcOptions = {
   logger: Logger;
 };
 
-/** The handler of `INVOKE_CHANNEL` once the sender is known. */
+/** The handler of `IPC.invoke` once the sender is known. */
 export type IpcCall = (sender: SenderInfo, message: unknown) => Promise<IpcReply>;
 
 /**
@@ -74,7 +69,7 @@ export function createIpcHandler(options: IpcOptions): IpcCall {
       return { error: { code: 'UNAUTHORIZED', message: 'This IPC channel only answers the Retrain Studio window.' } };
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message) || !Object.hasOwn(message, 'method')) {
-      return { error: { code: 'INVALID_ARGUMENT', message: `IPC messages on "${INVOKE_CHANNEL}" look like { method, request }.` } };
+      return { error: { code: 'INVALID_ARGUMENT', message: `IPC messages on "${IPC.invoke}" look like { method, request }.` } };
     }
     const { method, request } = message as { method: unknown; request?: unknown };
     return dispatch(options.service, method, request, options.logger);
@@ -87,21 +82,12 @@ export type IpcMainLike = {
   removeHandler(channel: string): void;
 };
 
-/** Registers the one `INVOKE_CHANNEL` handler on `ipcMain`. Returns the function that removes it. */
+/** Registers the one `IPC.invoke` handler on `ipcMain`. Returns the function that removes it. */
 export function registerIpc(options: IpcOptions & { ipcMain: IpcMainLike }): () => void {
   const call = createIpcHandler(options);
-  options.ipcMain.handle(INVOKE_CHANNEL, (event, message) => call(senderInfo(event), message));
-  return () => options.ipcMain.removeHandler(INVOKE_CHANNEL);
+  options.ipcMain.handle(IPC.invoke, (event, message) => call(senderInfo(event), message));
+  return () => options.ipcMain.removeHandler(IPC.invoke);
 }
 
-/** A message on `EVENT_CHANNEL`: a core event, or a host (menu) event from main.ts. */
+/** A message on `IPC.event`: a core event, or a host (menu) event from main.ts. */
 export type EventMessage = { event: EventName | HostEventName; payload: unknown };
-
-/**
- * Subscribes once to every core event (the host's forwarder: every name of the contract's
- * event table) and hands each to `send` as `{ event, payload }` (main.ts sends it to the
- * window). Returns the unsubscribe function.
- */
-export function forwardEvents(service: Parameters<typeof forwardCoreEvents>[0], send: (message: EventMessage) => void): () => void {
-  return forwardCoreEvents(service, send);
-}

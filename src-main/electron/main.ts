@@ -18,7 +18,9 @@ import type { FolderPurpose, HostEventName } from '../api/contract.js';
 import { createService } from '../api/service.js';
 import type { Logger, Service } from '../api/service-types.js';
 import { defaultDataDir } from '../core/paths.js';
-import { EVENT_CHANNEL, forwardEvents, registerIpc, type EventMessage } from './ipc.js';
+import { IPC } from '../api/wire.js';
+import { forwardEvents } from '../host/events.js';
+import { registerIpc, type EventMessage } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
 import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, IMAGE_SCHEME, isAllowedExternalUrl, isAppUrl } from './policy.js';
 import { createAppProtocolHandler, createImageProtocolHandler } from './protocol.js';
@@ -133,7 +135,7 @@ function createWindow(): BrowserWindow {
 
 function send(message: EventMessage): void {
   const contents = mainWindow?.webContents;
-  if (contents && !contents.isDestroyed()) contents.send(EVENT_CHANNEL, message);
+  if (contents && !contents.isDestroyed()) contents.send(IPC.event, message);
 }
 
 /** The native folder dialog, attached to the window when there is one. */

@@ -3,7 +3,7 @@
  * HTTP): check the method, validate the request, call the service, wrap the outcome.
  * Never throws: failures come back as `{ error }`, ready to send.
  */
-import type { ApiMethod, ApiReply, ApiRequest, CoreApi, WireError } from '../api/contract.js';
+import { callMethod, type ApiMethod, type CoreApi, type WireError } from '../api/contract.js';
 import type { Logger } from '../api/service-types.js';
 import { validateRequest } from '../api/validate.js';
 import { toWireError } from './errors.js';
@@ -20,15 +20,9 @@ export async function dispatch(service: CoreApi, method: unknown, raw: unknown, 
   const name = typeof method === 'string' ? method.slice(0, 80) : 'request';
   try {
     const request = validateRequest(method as ApiMethod, raw);
-    const result = await callService(service, method as ApiMethod, request);
+    const result = await callMethod(service, method as ApiMethod, request);
     return { result };
   } catch (error) {
     return { error: toWireError(error, logger, name) };
   }
-}
-
-/** Calls one contract method with `this` bound to the service. */
-function callService<M extends ApiMethod>(service: CoreApi, method: M, request: ApiRequest<M>): Promise<ApiReply<M>> {
-  const fn = service[method] as (req: ApiRequest<M>) => Promise<ApiReply<M>>;
-  return fn.call(service, request);
 }

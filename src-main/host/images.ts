@@ -10,10 +10,9 @@
  * 4. `browserImage` / `browserThumbnail` (core/images): thumbnails always re-encoded; a full
  *    image above the pixel budget (16 MP) or in a format browsers cannot show is downscaled.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { DEFAULTS } from '../api/wire.js';
 import { CoreError } from '../api/contract.js';
-import { checkRequestPath, openConfined, type AccessPolicy } from '../core/access/index.js';
+import { checkRequestPath, openConfined, readOpened, type AccessPolicy } from '../core/access/index.js';
 import { browserImage, browserThumbnail, type BrowserImage } from '../core/images/browser-image.js';
 
 export { BROWSER_PIXEL_BUDGET, BROWSER_MAX_SIDE_PX, MAX_DECODE_PIXELS, type BrowserImage } from '../core/images/browser-image.js';
@@ -55,17 +54,6 @@ export function parseThumbnailSize(value: string | null | undefined): number {
   return sizePx;
 }
 
-async function readAll(handle: FileHandle, sizeBytes: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(sizeBytes);
-  let offset = 0;
-  while (offset < sizeBytes) {
-    const { bytesRead } = await handle.read(bytes, offset, sizeBytes - offset, offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
-  return offset === sizeBytes ? bytes : bytes.subarray(0, offset);
-}
-
 /** A counting semaphore: at most `limit` of the given tasks run at once. */
 function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
@@ -97,7 +85,7 @@ export function createImageServer(options: ImageServerOptions): ImageServer {
     try {
       const info = await opened.handle.stat();
       const key = `${real}\0${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-      return await use({ name, key, read: () => readAll(opened.handle, opened.sizeBytes) });
+      return await use({ name, key, read: () => readOpened(opened.handle, opened.sizeBytes) });
     } finally {
       await opened.handle.close();
     }

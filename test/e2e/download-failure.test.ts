@@ -5,26 +5,11 @@
  * offline one does (getaddrinfo ENOTFOUND).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelSummary } from '../../src-main/api/contract.js';
 import { CoreError } from '../../src-main/core/errors.js';
-import { createFakeService, type FakeService } from '../server/fake-service.js';
+import { createFakeService, FAKE_CATALOG_MODEL, type FakeService } from '../server/fake-service.js';
 import { hasChromium, screenshot, startApp, type App } from './helpers.js';
 
-const CATALOG_MODEL: ModelSummary = {
-  id: 'mobilenet_v1_0.25_128',
-  name: 'MobileNet v1 0.25 128',
-  origin: 'catalog',
-  format: 'layers',
-  family: 'mobilenet_v1',
-  cached: false,
-  url: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_128/model.json',
-  approxDownloadBytes: 2_000_000,
-  spec: { heightPx: 128, widthPx: 128, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
-  normalization: '[-1, 1] (pixel / 127.5 - 1)',
-  bottleneckNode: 'conv_pw_13_relu',
-  featureSize: 256,
-  hasLabels: false,
-};
+const CATALOG_MODEL = FAKE_CATALOG_MODEL;
 
 describe.skipIf(!hasChromium)('a failed catalog download points to the way out', () => {
   let app: App;

@@ -4,25 +4,12 @@
  * points batched into the chart, a lost event socket — checked deterministically.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricPoint, ModelSummary, RunDetail, RunSummary } from '../../src-main/api/contract.js';
+import type { MetricPoint, RunDetail, RunSummary } from '../../src-main/api/contract.js';
 import { createServer } from '../../src-main/server/index.js';
-import { createFakeService, FAKE_ENGINE, type FakeService } from '../server/fake-service.js';
+import { createFakeService, FAKE_CATALOG_MODEL, FAKE_ENGINE, type FakeService } from '../server/fake-service.js';
 import { hasChromium, RENDERER_DIR, screenshot, startApp, waitForRunStatus, type App } from './helpers.js';
 
-const CATALOG_MODEL: ModelSummary = {
-  id: 'mobilenet_v1_0.25_128',
-  name: 'MobileNet v1 0.25 128',
-  origin: 'catalog',
-  format: 'layers',
-  family: 'mobilenet_v1',
-  cached: false,
-  approxDownloadBytes: 2_000_000,
-  spec: { heightPx: 128, widthPx: 128, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
-  normalization: '[-1, 1] (pixel / 127.5 - 1)',
-  bottleneckNode: 'conv_pw_13_relu',
-  featureSize: 256,
-  hasLabels: false,
-};
+const CATALOG_MODEL = FAKE_CATALOG_MODEL;
 
 const STEPS = 400;
 const point = (step: number): MetricPoint => ({

@@ -4,7 +4,6 @@ import { CoreError, EVENT_NAMES } from '../../src-main/api/contract.js';
 import { IPC } from '../../src-main/api/wire.js';
 import {
   createIpcHandler,
-  forwardEvents,
   isTrustedSender,
   registerIpc,
   senderInfo,
@@ -12,6 +11,7 @@ import {
   type IpcMainLike,
   type SenderInfo,
 } from '../../src-main/electron/ipc.js';
+import { forwardEvents } from '../../src-main/host/events.js';
 import { createFakeService } from '../server/fake-service.js';
 
 const WINDOW_ID = 7;

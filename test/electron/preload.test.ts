@@ -11,7 +11,8 @@ import ts from 'typescript';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_METHODS, EVENT_NAMES, HOST_EVENT_NAMES, type EventPayload } from '../../src-main/api/contract.js';
 import { IPC } from '../../src-main/api/wire.js';
-import { forwardEvents, type RetrainStudioBridge } from '../../src-main/electron/ipc.js';
+import type { RetrainStudioBridge } from '../../src-main/electron/ipc.js';
+import { forwardEvents } from '../../src-main/host/events.js';
 import { createClient, createElectronTransport } from '../../src-renderer/lib/api.js';
 import { createFakeService } from '../server/fake-service.js';
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import type { ModelInfo } from '../../src-main/core/models/types.js';
 
 export async function useWasm(): Promise<typeof tf> {
   if (tf.getBackend() !== 'wasm') {
@@ -20,3 +21,18 @@ const sharedBeside = path.resolve(import.meta.dirname, '../../../shared');
 export const SHARED_DIR = existsSync(sharedBeside) ? realpathSync(sharedBeside) : sharedBeside;
 export const hasShared = existsSync(path.join(SHARED_DIR, 'models', 'mobilenet_v2_0.35_224', 'model.json'));
 export const sharedPath = (...parts: string[]): string => path.join(SHARED_DIR, ...parts);
+
+/** ../shared's MobileNetV2 0.35 as core loads it: pooled out_relu features (1280), [-1, 1], centre crop. */
+export const SHARED_MOBILENET: ModelInfo = {
+  id: 'mobilenet_v2_0.35_224',
+  name: 'MobileNetV2 0.35 (shared)',
+  origin: 'imported',
+  format: 'layers',
+  dir: sharedPath('models', 'mobilenet_v2_0.35_224'),
+  spec: { heightPx: 224, widthPx: 224, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
+  inputName: 'input',
+  inputShape: [null, 224, 224, 3],
+  bottleneckNode: 'out_relu',
+  featureSize: 1280,
+  outputNode: 'out_relu',
+};

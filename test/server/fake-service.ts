@@ -52,6 +52,23 @@ const MODEL: ModelSummary = {
   hasLabels: false,
 };
 
+/** A catalog model that is not downloaded yet (the renderer e2e tests download it, or fail to). */
+export const FAKE_CATALOG_MODEL: ModelSummary = {
+  id: 'mobilenet_v1_0.25_128',
+  name: 'MobileNet v1 0.25 128',
+  origin: 'catalog',
+  format: 'layers',
+  family: 'mobilenet_v1',
+  cached: false,
+  url: 'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_128/model.json',
+  approxDownloadBytes: 2_000_000,
+  spec: { heightPx: 128, widthPx: 128, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
+  normalization: '[-1, 1] (pixel / 127.5 - 1)',
+  bottleneckNode: 'conv_pw_13_relu',
+  featureSize: 256,
+  hasLabels: false,
+};
+
 const notFound = (what: string) => Promise.reject(new CoreError('NOT_FOUND', `${what} does not exist in the fake service.`));
 
 /**

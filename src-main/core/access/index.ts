@@ -4,4 +4,4 @@
  */
 export { createAccessPolicy, isInside, type Access, type AccessPolicy } from './policy.js';
 export { checkRequestPath, MAX_PATH_CHARS } from './path-check.js';
-export { DEFAULT_MAX_FILE_BYTES, openConfined, readConfined, type ConfinedFile, type ConfinedReadOptions } from './read-file.js';
+export { DEFAULT_MAX_FILE_BYTES, openConfined, readConfined, readOpened, type ConfinedFile, type ConfinedReadOptions, type ReadOpenedOptions } from './read-file.js';

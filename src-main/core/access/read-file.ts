@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { CoreError } from '../errors.js';
+import { CoreError, throwIfAborted } from '../errors.js';
 import { isInside } from './policy.js';
 
 /** Default cap on a file read for a request: generous for real photos and model shards. */
@@ -65,6 +65,34 @@ export async function openConfined(file: string, options: ConfinedReadOptions = 
   }
 }
 
+/** Largest single read: Node refuses one read of 2 GiB or more, and a chunk bounds each wait. */
+const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Options of `readOpened`. */
+export type ReadOpenedOptions = {
+  /** Sees each chunk as it arrives (e.g. to hash the file while reading it). */
+  onChunk?: (chunk: Buffer) => void;
+  /** Checked before each chunk; stops the read with CANCELLED. */
+  signal?: AbortSignal;
+};
+
+/**
+ * Reads the first `sizeBytes` of an opened file in chunks; a file that shrank since its fstat
+ * gives what is there.
+ */
+export async function readOpened(handle: FileHandle, sizeBytes: number, options: ReadOpenedOptions = {}): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(sizeBytes);
+  let offset = 0;
+  while (offset < sizeBytes) {
+    throwIfAborted(options.signal, 'Reading a file');
+    const { bytesRead } = await handle.read(bytes, offset, Math.min(READ_CHUNK_BYTES, sizeBytes - offset), offset);
+    if (bytesRead === 0) break;
+    options.onChunk?.(bytes.subarray(offset, offset + bytesRead));
+    offset += bytesRead;
+  }
+  return offset === sizeBytes ? bytes : bytes.subarray(0, offset);
+}
+
 /**
  * Reads a whole confined file (see `openConfined`) into a Buffer.
  * @throws as `openConfined`.
@@ -72,14 +100,7 @@ export async function openConfined(file: string, options: ConfinedReadOptions = 
 export async function readConfined(file: string, options: ConfinedReadOptions = {}): Promise<{ real: string; bytes: Buffer }> {
   const opened = await openConfined(file, options);
   try {
-    const bytes = Buffer.allocUnsafe(opened.sizeBytes);
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesRead } = await opened.handle.read(bytes, offset, bytes.length - offset, offset);
-      if (bytesRead === 0) break;
-      offset += bytesRead;
-    }
-    return { real: opened.real, bytes: offset === bytes.length ? bytes : bytes.subarray(0, offset) };
+    return { real: opened.real, bytes: await readOpened(opened.handle, opened.sizeBytes) };
   } finally {
     await opened.handle.close();
   }

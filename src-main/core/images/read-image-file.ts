@@ -6,16 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, stat } from 'node:fs/promises';
-import { DEFAULT_MAX_FILE_BYTES, isInside, openConfined } from '../access/index.js';
-import { CoreError, throwIfAborted } from '../errors.js';
+import { DEFAULT_MAX_FILE_BYTES, isInside, openConfined, readOpened } from '../access/index.js';
+import { CoreError } from '../errors.js';
 import { problemFromFsError, type ImageProblem } from './errors.js';
 import { describeNotImage, SNIFF_BYTES, sniffFormat, type SupportedFormat } from './formats.js';
 
 /** Default largest image file read, in bytes (generous for real photos and TIFF scans). */
 export const DEFAULT_MAX_IMAGE_BYTES = DEFAULT_MAX_FILE_BYTES;
-
-/** Bytes asked of one `read` call; far below the 2 GiB a single read may take. */
-const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** Options of `readImageFile`. */
 export type ReadImageOptions = {
@@ -92,17 +89,8 @@ export async function readImageFile(file: string, options: ReadImageOptions = {}
     const sniff = sniffFormat(head.subarray(0, headRead));
     if (sniff.kind !== 'supported') return { ok: false, problem: { code: 'NOT_IMAGE', reason: describeNotImage(sniff) } };
     if (sizeBytes > maxBytes) return { ok: false, problem: tooLargeProblem(sizeBytes, maxBytes) };
-    const bytes = Buffer.allocUnsafe(sizeBytes);
     const hash = options.hash ? createHash('sha256') : undefined;
-    let offset = 0;
-    while (offset < sizeBytes) {
-      throwIfAborted(options.signal, 'Reading an image');
-      const { bytesRead } = await handle.read(bytes, offset, Math.min(READ_CHUNK_BYTES, sizeBytes - offset), offset);
-      if (bytesRead === 0) break; // the file shrank since fstat: use what is there
-      hash?.update(bytes.subarray(offset, offset + bytesRead));
-      offset += bytesRead;
-    }
-    const data = offset === sizeBytes ? bytes : bytes.subarray(0, offset);
+    const data = await readOpened(handle, sizeBytes, { signal: options.signal, ...(hash ? { onChunk: (chunk: Buffer) => hash.update(chunk) } : {}) });
     return { ok: true, bytes: data, format: sniff.format, ...(hash ? { sha256: hash.digest('hex') } : {}) };
   } catch (error) {
     if (error instanceof CoreError) throw error;

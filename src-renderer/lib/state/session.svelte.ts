@@ -64,13 +64,12 @@ export function startSession(): () => void {
     });
   });
   // Started first: dataset.open marks the dataset as loading before its first await.
-  const reopening = stored.dataset?.root ? reopenDataset(stored.dataset) : Promise.resolve();
+  if (stored.dataset?.root) void reopenDataset(stored.dataset);
   void Promise.all([models.load(), config.load()]).then(() => {
     models.restore(stored.backboneId ?? null, stored.labelWithId ?? null);
     if (stored.config) config.restore(stored.config.values ?? {}, stored.config.presetId ?? null);
     restored = true;
   });
-  void reopening;
   return stop;
 }
 

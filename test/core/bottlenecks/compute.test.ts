@@ -12,8 +12,7 @@ import {
 } from '../../../src-main/core/bottlenecks/index.js';
 import { CoreError } from '../../../src-main/core/errors.js';
 import { decodeImage } from '../../../src-main/core/images/index.js';
-import type { ModelInfo } from '../../../src-main/core/models/types.js';
-import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
+import { hasShared, SHARED_MOBILENET, sharedPath, useWasm } from '../../helpers/tf.js';
 import { fakeExtractor, makeImages, sha256, tinyTfjsExtractor, TINY_SPEC, type TestImage } from './pipeline-fixtures.js';
 import { modelFingerprint } from '../../../src-main/core/models/fingerprint.js';
 
@@ -320,19 +319,7 @@ describe('computeBottlenecks with the real MobileNetV2 0.35 and flower photos', 
   it.skipIf(!hasShared)('matches one-at-a-time extraction, keeps images aligned, and leaks no tensors', async () => {
     const tf = await useWasm();
     const { loadFeatureExtractor } = await import('../../../src-main/core/models/index.js');
-    const info: ModelInfo = {
-      id: 'mobilenet_v2_0.35_224',
-      name: 'MobileNetV2 0.35 (shared)',
-      origin: 'imported',
-      format: 'layers',
-      dir: sharedPath('models', 'mobilenet_v2_0.35_224'),
-      spec: { heightPx: 224, widthPx: 224, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
-      inputName: 'input',
-      inputShape: [null, 224, 224, 3],
-      bottleneckNode: 'out_relu',
-      featureSize: 1280,
-      outputNode: 'out_relu',
-    };
+    const info = SHARED_MOBILENET;
     const extractor = await loadFeatureExtractor(info);
     const root = await mkdtemp(path.join(tmpdir(), 'rs-bn-real-'));
     try {

@@ -12,25 +12,10 @@ import { computeBottlenecks, createBottleneckCache } from '../../../src-main/cor
 import { scanDataset } from '../../../src-main/core/dataset/index.js';
 import { decodeImage } from '../../../src-main/core/images/index.js';
 import { loadFeatureExtractor } from '../../../src-main/core/models/index.js';
-import type { ModelInfo } from '../../../src-main/core/models/types.js';
 import { healthInputFromDataset, runHealthChecks, type HealthReport } from '../../../src-main/core/health/index.js';
-import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
+import { hasShared, SHARED_MOBILENET, sharedPath, useWasm } from '../../helpers/tf.js';
 
 const FLOWERS = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'];
-
-export const SHARED_MOBILENET: ModelInfo = {
-  id: 'mobilenet_v2_0.35_224',
-  name: 'MobileNetV2 0.35 (shared)',
-  origin: 'imported',
-  format: 'layers',
-  dir: sharedPath('models', 'mobilenet_v2_0.35_224'),
-  spec: { heightPx: 224, widthPx: 224, crop: 'center', normalization: { kind: 'range', min: -1, max: 1 } },
-  inputName: 'input',
-  inputShape: [null, 224, 224, 3],
-  bottleneckNode: 'out_relu',
-  featureSize: 1280,
-  outputNode: 'out_relu',
-};
 
 const SKIPPED = hasShared ? '' : ' (skipped: ../shared with models/mobilenet_v2_0.35_224 and datasets/flower_photos_small is absent)';
 
