@@ -10,14 +10,16 @@ import { withFileLock, type FileLockOptions } from './lock.js';
 /**
  * Writes `file` via a unique temp name, flushed to disk, then renamed over it: readers see
  * the old or the new content, never a mix, and a crash mid-write leaves the old file.
+ * `durable: false` skips the flush, for files rewritten every few seconds that a crash may
+ * lose (a lease heartbeat).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
   // pid + random: two writers (processes, or two writes in one millisecond) never share a temp file.
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (options.durable !== false) await handle.sync();
   } finally {
     await handle.close();
   }

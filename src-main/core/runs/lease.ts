@@ -7,8 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { processAlive } from '../files/index.js';
-import { writeAtomic } from '../tf/file-io.js';
+import { processAlive, writeFileAtomic } from '../files/index.js';
 
 /** File name of the lease inside a run folder. */
 export const LEASE_FILE = 'lease.json';
@@ -32,7 +31,8 @@ export async function acquireLease(runDir: string, heartbeatMs = LEASE_HEARTBEAT
   const file = path.join(runDir, LEASE_FILE);
   const startedAt = new Date().toISOString();
   const write = (): Promise<void> =>
-    writeAtomic(file, JSON.stringify({ pid: process.pid, host: hostname(), startedAt, heartbeatAt: new Date().toISOString() } satisfies LeaseRecord));
+    // Not flushed: rewritten every heartbeat, and a lease lost in a crash only expires sooner.
+    writeFileAtomic(file, JSON.stringify({ pid: process.pid, host: hostname(), startedAt, heartbeatAt: new Date().toISOString() } satisfies LeaseRecord), { durable: false });
   await write();
   let released = false;
   const timer = setInterval(() => void write().catch(() => {}), heartbeatMs);
