@@ -1,14 +1,16 @@
 /**
  * Which engine computes a run's bottlenecks: ONNX Runtime when it is allowed, the backbone
- * is a TF.js layers model, and its features match TF.js on real photos of the dataset;
- * otherwise TF.js in a worker thread. Every choice comes with a note a person can read.
+ * (TF.js layers or graph model) converts, and its features match TF.js on real photos of the
+ * dataset; otherwise TF.js in a worker thread. The outcome is recorded with the model files'
+ * fingerprint, so a later run over the same files loads the checked ONNX model (or goes to
+ * TF.js) without loading the TF.js model on this thread. Every choice comes with a note.
  */
 import type { Dataset } from '../dataset/index.js';
 import { decodeImage } from '../images/index.js';
 import type { ExtractorCache, WorkerEngine } from '../models/extractor-cache.js';
 import { loadThreadedFeatureExtractor } from '../models/extractor-thread.js';
 import type { FeatureExtractor, ModelInfo } from '../models/types.js';
-import { createOnnxFeatureExtractor } from '../onnx/index.js';
+import { createOnnxFeatureExtractor, loadCheckedOnnxExtractor } from '../onnx/index.js';
 
 /** Photos of the dataset both engines must agree on before ONNX Runtime is trusted. */
 export const PARITY_IMAGES = 4;
@@ -59,14 +61,28 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
   // Why each cached ONNX-or-fallback extractor is what it is (a cache hit has no new reason).
   const notes = new WeakMap<FeatureExtractor, string>();
 
-  const onnxOrFallback = async (info: ModelInfo, base: FeatureExtractor, dataset: Dataset): Promise<FeatureExtractor> => {
-    const fallback = async (note: string): Promise<FeatureExtractor> => {
-      const threaded = await loadThreadedFeatureExtractor(info, options.engine());
-      notes.set(threaded, note);
-      return threaded;
-    };
+  const fallback = async (info: ModelInfo, note: string): Promise<FeatureExtractor> => {
+    const threaded = await loadThreadedFeatureExtractor(info, options.engine());
+    notes.set(threaded, note);
+    return threaded;
+  };
+
+  const onnxOrFallback = async (info: ModelInfo, dataset: Dataset): Promise<FeatureExtractor> => {
+    // A conversion already checked on these model files: no TF.js model on this thread at all.
+    const checked = await loadCheckedOnnxExtractor(info, { cacheDir: options.onnxCacheDir });
+    if (checked && 'extractor' in checked) {
+      const { extractor, parity } = checked;
+      notes.set(extractor, `${extractor.engine} (parity with TF.js: max relative error ${parity.maxRelativeError.toExponential(1)} on ${parity.images} images, checked on an earlier run)`);
+      return extractor;
+    }
+    if (checked) {
+      const note = `tfjs-${options.engine().backend} in a worker thread: ONNX Runtime not used — ${checked.reason} (checked on an earlier run)`;
+      options.warn?.(note);
+      return fallback(info, note);
+    }
+    const base = await extractors.tfjs(info);
     const parity = await parityPixels(dataset, info);
-    if (parity.count === 0) return fallback(`${base.engine} in a worker thread: no readable image to check ONNX Runtime's parity with`);
+    if (parity.count === 0) return fallback(info, `${base.engine} in a worker thread: no readable image to check ONNX Runtime's parity with`);
     const result = await createOnnxFeatureExtractor(base, { cacheDir: options.onnxCacheDir, parityPixels: parity.pixels, parityCount: parity.count });
     if (result.extractor) {
       notes.set(result.extractor, `${result.extractor.engine} (parity with TF.js: max relative error ${result.parity.maxRelativeError.toExponential(1)} on ${result.parity.images} images)`);
@@ -74,7 +90,7 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
     }
     const note = `${base.engine} in a worker thread: ONNX Runtime not used — ${result.reason ?? 'parity check failed'}`;
     options.warn?.(note);
-    return fallback(note);
+    return fallback(info, note);
   };
 
   return {
@@ -83,12 +99,7 @@ export function createFeatureEngine(options: FeatureEngineOptions): FeatureEngin
         const threaded = await extractors.threaded(info, options.engine());
         return { extractor: threaded, note: `${threaded.engine} in a worker thread (TF.js chosen in settings)` };
       }
-      const base = await extractors.tfjs(info);
-      if (!base.layersModel) {
-        const threaded = await extractors.threaded(info, options.engine());
-        return { extractor: threaded, note: `${threaded.engine} in a worker thread: ONNX Runtime converts TF.js layers models; ${info.name} is a graph model` };
-      }
-      const extractor = await extractors.other('onnx', info, () => onnxOrFallback(info, base, dataset));
+      const extractor = await extractors.other('onnx', info, () => onnxOrFallback(info, dataset));
       return { extractor, note: notes.get(extractor) ?? extractor.engine };
     },
   };

@@ -1,5 +1,5 @@
 /**
- * ONNX Runtime fast path: convert TF.js layers models to ONNX, run them with
+ * ONNX Runtime fast path: convert TF.js layers and graph models to ONNX, run them with
  * onnxruntime-node, and use them as FeatureExtractors once parity with TF.js is proven.
  */
 export {
@@ -17,5 +17,13 @@ export {
   DEFAULT_PARITY_TOLERANCE,
   type ParityReport,
 } from './parity.js';
-export { createOnnxFeatureExtractor, type OnnxExtractorOptions, type OnnxExtractorResult } from './extractor.js';
+export {
+  createOnnxFeatureExtractor,
+  loadCheckedOnnxExtractor,
+  type CheckedOnnx,
+  type OnnxExtractorOptions,
+  type OnnxExtractorResult,
+} from './extractor.js';
+export { convertTfGraphToOnnx, countGraphOps, type GraphConvertOptions } from './graph/convert.js';
+export { readTfGraph, parseTfGraph, type TfGraph } from './graph/tf-graph.js';
 export { exportOnnxClassifier, writeOnnxModel, type OnnxExportResult, type ParityImages } from './export.js';

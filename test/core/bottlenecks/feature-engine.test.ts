@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureEngine, parityPixels, PARITY_IMAGES } from '../../../src-main/core/bottlenecks/feature-engine.js';
@@ -58,12 +58,58 @@ describe('choosing the bottleneck engine', () => {
     expect(choice.note).toBe('tfjs-wasm in a worker thread (TF.js chosen in settings)');
   });
 
-  it('uses TF.js in a worker for a graph model, which ONNX Runtime cannot take', async () => {
+  it('converts a graph model too, once its features match TF.js', async () => {
     await makeGraphModel(path.join(base, 'graph'));
     const graph = await createModelStore({ dir: path.join(base, 'store') }).importModel(path.join(base, 'graph'), { name: 'graph', bottleneckNode: 'net/conv/Relu' });
     const choice = await features.choose(graph, dataset, true);
+    expect(choice.extractor.engine).toBe('onnxruntime-cpu');
+    expect(choice.note).toMatch(/^onnxruntime-cpu \(parity with TF.js: max relative error \S+ on 4 images\)$/);
+  });
+
+  it('loads a conversion checked on an earlier run without loading TF.js', async () => {
+    // A new process: nothing loaded, the same ONNX cache folder. TF.js on this thread must not be asked for.
+    const fresh = createExtractorCache();
+    const tfjsCalls: string[] = [];
+    const watched = { ...fresh, tfjs: (i: ModelInfo) => (tfjsCalls.push(i.id), fresh.tfjs(i)) };
+    const engine = { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm' };
+    const again = createFeatureEngine({ extractors: watched, onnxCacheDir: path.join(base, 'onnx'), engine: () => engine });
+    try {
+      const choice = await again.choose(info, dataset, true);
+      expect(choice.extractor.engine).toBe('onnxruntime-cpu');
+      expect(choice.note).toMatch(/^onnxruntime-cpu \(parity with TF.js: max relative error \S+ on 4 images, checked on an earlier run\)$/);
+      expect(choice.extractor.info.featureSize).toBe(info.featureSize);
+      expect(tfjsCalls).toEqual([]);
+      // Same features as the extractor checked against TF.js.
+      const { pixels, count } = await parityPixels(dataset, info);
+      const checked = await features.choose(info, dataset, true);
+      expect(Array.from(await choice.extractor.extract(pixels, count))).toEqual(Array.from(await checked.extractor.extract(pixels, count)));
+    } finally {
+      fresh.clear();
+    }
+  });
+
+  it('remembers a graph node ONNX cannot take and goes to TF.js without converting again', async () => {
+    const dir = path.join(base, 'graph-cos');
+    await makeGraphModel(dir);
+    const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+    json.modelTopology.node.push({ name: 'net/conv/Cos', op: 'Cos', input: ['net/conv/Relu'], attr: { T: { type: 'DT_FLOAT' } } });
+    await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+    const graph = await createModelStore({ dir: path.join(base, 'store') }).importModel(dir, { name: 'graph-cos', bottleneckNode: 'net/conv/Cos' });
+    const choice = await features.choose(graph, dataset, true);
     expect(choice.extractor.engine).toBe('tfjs-wasm');
-    expect(choice.note).toBe('tfjs-wasm in a worker thread: ONNX Runtime converts TF.js layers models; graph is a graph model');
+    expect(choice.note).toMatch(/^tfjs-wasm in a worker thread: ONNX Runtime not used — Graph node 'net\/conv\/Cos' \(Cos\) cannot be converted to ONNX yet; Retrain Studio will use TF.js for this model\.$/);
+    const fresh = createExtractorCache();
+    const tfjsCalls: string[] = [];
+    const watched = { ...fresh, tfjs: (i: ModelInfo) => (tfjsCalls.push(i.id), fresh.tfjs(i)) };
+    const again = createFeatureEngine({ extractors: watched, onnxCacheDir: path.join(base, 'onnx'), engine: () => ({ backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm' }) });
+    try {
+      const second = await again.choose(graph, dataset, true);
+      expect(second.extractor.engine).toBe('tfjs-wasm');
+      expect(second.note).toBe(`${choice.note} (checked on an earlier run)`);
+      expect(tfjsCalls).toEqual([]);
+    } finally {
+      fresh.clear();
+    }
   });
 
   it('falls back to TF.js when no photo of the dataset can be read', async () => {
@@ -72,7 +118,8 @@ describe('choosing the bottleneck engine', () => {
     const unreadable = await scanDataset(root);
     // The files the scan accepted become unreadable afterwards (e.g. replaced on disk).
     for (const c of unreadable.classes) for (const image of c.images) await writeFile(image.path, 'not an image');
-    const other = createFeatureEngine({ extractors: createExtractorCache(), onnxCacheDir: path.join(base, 'onnx'), engine: () => ({ backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm' }) });
+    // A cache folder with no earlier check of this model (an earlier check would be used as is).
+    const other = createFeatureEngine({ extractors: createExtractorCache(), onnxCacheDir: path.join(base, 'onnx-unchecked'), engine: () => ({ backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm' }) });
     const choice = await other.choose(info, unreadable, true);
     expect(choice.extractor.engine).toBe('tfjs-wasm');
     expect(choice.note).toBe("tfjs-wasm in a worker thread: no readable image to check ONNX Runtime's parity with");

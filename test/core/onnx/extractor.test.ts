@@ -145,7 +145,7 @@ describe('createOnnxFeatureExtractor', () => {
     const graphOnly = { ...base, layersModel: undefined, info: { ...base.info, name: 'Some graph model' } };
     const result = await createOnnxFeatureExtractor(graphOnly, { cacheDir, parityPixels, parityCount: 1 });
     expect(result.extractor).toBeUndefined();
-    expect(result.reason).toMatch(/Some graph model is a graph model/);
+    expect(result.reason).toMatch(/Some graph model has no TF.js layers model to convert/);
 
     const error = await createOnnxFeatureExtractor(base, { cacheDir, parityPixels: new Float32Array(10), parityCount: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CoreError);
