@@ -6,9 +6,13 @@
  * `include_top=False, pooling='avg'`: the output is the globally average-pooled bottleneck.
  *
  * Weights are random (seeded, He-scaled), so speed is representative and features are not
- * meaningful.
+ * meaningful. SHARED_ARCHITECTURES (end of file) are real pretrained models from shared/.
  */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { PreprocessSpec } from '../core/images/spec.js';
+import { loadFeatureExtractor } from '../core/models/extractor.js';
+import type { ModelInfo } from '../core/models/types.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 
@@ -411,3 +415,49 @@ export const ARCHITECTURES: readonly Architecture[] = [
     build: () => buildInceptionV3(299),
   },
 ];
+
+// ───────────────────────────── real models from shared/ ─────────────────────────────
+
+/** A real pretrained model in `shared/models/<id>`, measured beside the random-weight builds. */
+export type SharedArchitecture = {
+  id: string;
+  name: string;
+  spec: PreprocessSpec;
+  /** The node whose (globally average-pooled) output is the bottleneck. */
+  bottleneckNode: string;
+  featureSize: number;
+  approxMegaMacs: number;
+};
+
+/** Real models the bench loads from shared/ when it is present (see shared/README.md). */
+export const SHARED_ARCHITECTURES: readonly SharedArchitecture[] = [
+  {
+    // retrain.py's default architecture with real weights (ImageNet, fine-tuned by nsfwjs), uint8 in the manifest.
+    id: 'inception_v3_nsfwjs_299',
+    name: 'Inception v3 299 (real, shared nsfwjs, uint8 weights)',
+    spec: { heightPx: 299, widthPx: 299, crop: 'squash', normalization: { kind: 'range', min: 0, max: 1 } },
+    bottleneckNode: 'mixed10',
+    featureSize: 2048,
+    approxMegaMacs: 5700,
+  },
+];
+
+/** `a` loaded from `sharedDir` and truncated at its bottleneck (input → pooled features), as the app loads it. */
+export async function loadSharedArchitecture(a: SharedArchitecture, sharedDir: string): Promise<tf.LayersModel> {
+  const info: ModelInfo = {
+    id: a.id,
+    name: a.name,
+    origin: 'imported',
+    format: 'layers',
+    dir: path.join(sharedDir, 'models', a.id),
+    spec: a.spec,
+    inputName: 'input',
+    inputShape: [null, a.spec.heightPx, a.spec.widthPx, 3],
+    bottleneckNode: a.bottleneckNode,
+    featureSize: a.featureSize,
+    outputNode: a.bottleneckNode,
+  };
+  const extractor = await loadFeatureExtractor(info, { warm: false });
+  if (!extractor.layersModel) throw new Error(`${a.id} in ${info.dir} is not a TF.js layers model.`);
+  return extractor.layersModel;
+}

@@ -17,7 +17,7 @@ import { computeBottlenecks, createBottleneckCache } from '../core/bottlenecks/i
 import { createDecodePool, decodeImage, type DecodePool, type PreprocessSpec } from '../core/images/index.js';
 import type { FeatureExtractor, ModelInfo } from '../core/models/types.js';
 import { loadLayersModelFromDir } from '../core/tf/file-io.js';
-import { ARCHITECTURES } from './architectures.js';
+import { ARCHITECTURES, loadSharedArchitecture, SHARED_ARCHITECTURES } from './architectures.js';
 import { findSharedDir, listImages, makeSyntheticImages, type BenchImage } from './dataset.js';
 import {
   activateTfjs,
@@ -68,7 +68,7 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(
       [
         'Usage: bench [--quick] [--models a,b] [--engines x,y] [--shared <dir>] [--repeats n] [--images n]',
-        `  models:  ${[...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID].join(', ')}`,
+        `  models:  ${[...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID, ...SHARED_ARCHITECTURES.map((a) => a.id)].join(', ')}`,
         `  engines: wasm, cpu, tensorflow, onnx, onnx1 (ONNX Runtime on 1 thread)`,
         '',
       ].join('\n'),
@@ -85,7 +85,7 @@ function parseOptions(argv: string[]): BenchOptions {
     if (!id) throw new Error(`Unknown engine '${name}'. Use: wasm, cpu, tensorflow, onnx, onnx1.`);
     return id;
   });
-  const knownModels = new Set([...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID]);
+  const knownModels = new Set([...ARCHITECTURES.map((a) => a.id), REAL_MODEL_ID, ...SHARED_ARCHITECTURES.map((a) => a.id)]);
   const models = list(values.models);
   for (const m of models ?? []) {
     if (!knownModels.has(m)) throw new Error(`Unknown model '${m}'. Use: ${[...knownModels].join(', ')}.`);
@@ -163,11 +163,15 @@ function benchModels(options: BenchOptions, sharedDir: string | undefined): { mo
   } else {
     notes.push(`${REAL_MODEL_ID}: no shared/ folder found (use --shared <dir>); the real model was not measured.`);
   }
+  // Real pretrained models from shared/ (Inception v3 299 with real weights).
+  for (const real of SHARED_ARCHITECTURES) {
+    if (sharedDir) models.push({ id: real.id, name: real.name, spec: real.spec, featureSize: real.featureSize, load: () => loadSharedArchitecture(real, sharedDir) });
+  }
   let selected = models;
   if (options.models) selected = models.filter((m) => options.models!.includes(m.id));
-  else if (options.quick) selected = models.filter((m) => m.id !== 'inception_v3');
+  else if (options.quick) selected = models.filter((m) => !m.id.startsWith('inception_v3'));
   if (options.models?.includes(REAL_MODEL_ID) && !realDir) notes.push(`${REAL_MODEL_ID} was asked for but shared/ is missing.`);
-  if (!options.models && options.quick) notes.push('--quick: Inception v3 left out (ask for it with --models inception_v3).');
+  if (!options.models && options.quick) notes.push('--quick: Inception v3 left out (ask for it with --models inception_v3,inception_v3_nsfwjs_299).');
   return { models: selected, notes };
 }
 
