@@ -108,10 +108,42 @@ describe.skipIf(!hasShared)('the shared TF Hub MobileNetV2 graph model on ONNX R
     expect(report, JSON.stringify(report)).toMatchObject({ ok: true });
   });
 
-  it('matches TF.js on a feature map inside the network (NHWC output, transposed back)', async () => {
-    const node = `${PREFIX}/MobilenetV2/expanded_conv_4/add`;
-    const { reference, candidate } = await both(node, false);
-    expect(candidate.length).toBe(reference.length);
-    expect(compareOutputs(reference, candidate, count, 1e-4)).toMatchObject({ ok: true });
+  it('matches TF.js at the first node of every op (and fused-op variant) the model uses', async () => {
+    const firsts = new Map<string, string>();
+    for (const node of graph.nodes) {
+      if (node.op === 'Const' || node.op === 'Placeholder') continue;
+      const fused = (node.attr?.fused_ops?.list?.s ?? []).map((x) => Buffer.from(x, 'base64').toString()).join('+');
+      const kind = fused ? `${node.op}[${fused}]` : node.op;
+      if (!firsts.has(kind)) firsts.set(kind, node.name);
+    }
+    expect([...firsts.keys()].sort()).toEqual([
+      'AddV2',
+      'AvgPool',
+      'FusedDepthwiseConv2dNative[BiasAdd+Relu6]',
+      'Identity',
+      'Mul',
+      'Softmax',
+      'Squeeze',
+      'Sub',
+      '_FusedConv2D[BiasAdd+Relu6]',
+      '_FusedConv2D[BiasAdd]',
+      '_FusedMatMul[BiasAdd]',
+    ]);
+    // The ops after the last convolution are checked by the two tests above. One image, one TF.js pass for all nodes.
+    const kinds = [...firsts.keys()].filter((k) => !['AvgPool', 'Squeeze', '_FusedMatMul[BiasAdd]', 'Softmax', 'Identity'].includes(k));
+    const nodes = kinds.map((k) => firsts.get(k) as string);
+    const one = pixels.subarray(0, 224 * 224 * 3);
+    const references = tf.tidy(() => (model.execute(tf.tensor4d(one, [1, 224, 224, 3]), nodes) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+    const failures: string[] = [];
+    for (const [i, node] of nodes.entries()) {
+      const session = await createOnnxSession(convertTfGraphToOnnx(graph, { outputNode: node }).bytes, { threads: 1 });
+      try {
+        const report = compareOutputs(references[i], await session.run(one, 1), 1, 1e-4);
+        if (!report.ok) failures.push(`${kinds[i]} at ${node}: ${JSON.stringify(report)}`);
+      } finally {
+        await session.dispose();
+      }
+    }
+    expect(failures).toEqual([]);
   });
 });
