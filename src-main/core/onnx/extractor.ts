@@ -83,7 +83,8 @@ async function conversionSource(base: FeatureExtractor): Promise<ConversionSourc
   const files = await modelFingerprint(info.dir);
   return {
     fingerprint: createHash('sha256').update(JSON.stringify(['graph', CONVERTER_VERSION, OPSET, files, node])).digest('hex'),
-    convert: () => convertTfGraphToOnnx(graph, { outputNode: node, opset: OPSET, poolSpatialOutputs: true, metadata }).bytes,
+    convert: () =>
+      convertTfGraphToOnnx(graph, { outputNode: node, opset: OPSET, poolSpatialOutputs: true, metadata, inputSize: [info.spec.heightPx, info.spec.widthPx] }).bytes,
     imageShape: [info.spec.heightPx, info.spec.widthPx, 3],
   };
 }

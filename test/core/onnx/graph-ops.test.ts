@@ -144,6 +144,17 @@ describe('graph ops on ONNX Runtime against TF.js', () => {
     }
   });
 
+  it('builds a graph whose input takes any size for the size asked for', async () => {
+    const f = new GraphFixture([1, 4, 4, 3]);
+    f.nodes[0].attr = { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }] } } };
+    f.node('pool', 'AvgPool', ['input'], pool(3, 2, SAME));
+    const anySize = { nodes: f.nodes as TfGraph['nodes'], consts: new Map() };
+    expect(() => convertTfGraphToOnnx(anySize, { outputNode: 'pool' })).toThrow(/not \[batch, height, width, channels\] of fixed size/);
+    const converted = convertTfGraphToOnnx(anySize, { outputNode: 'pool', inputSize: [5, 7] });
+    expect(converted.inputShapes).toEqual([['N', 5, 7, 3]]);
+    expect(converted.outputShapes).toEqual([['N', 3, 4, 3]]);
+  });
+
   it('names the first node it cannot convert, with its op and why', () => {
     const f = new GraphFixture([1, 4, 4, 3]);
     f.node('odd', 'Cos', ['input']);

@@ -20,6 +20,11 @@ export type GraphConvertOptions = {
   /** ONNX input / output names. Default `input` / `output`. */
   inputName?: string;
   outputName?: string;
+  /**
+   * `[height, width]` for an input Placeholder whose spatial size is unknown (TF Hub models
+   * often take any size): the ONNX graph is built for this size. Ignored when the size is fixed.
+   */
+  inputSize?: [number, number];
   /** Globally average-pool a rank-4 output to `[N, C]` (and a rank-3 one over axis 1), as FeatureExtractors do. */
   poolSpatialOutputs?: boolean;
   metadata?: Record<string, string>;
@@ -97,7 +102,10 @@ export function convertTfGraphToOnnx(graph: TfGraph, options: GraphConvertOption
     }
     if (node.op === 'Placeholder') {
       if (inputShape) throw unsupportedNode(node, 'a second graph input');
-      const shape = placeholderShape(node);
+      let shape = placeholderShape(node);
+      if (shape?.length === 4 && options.inputSize) {
+        shape = [shape[0], shape[1] ?? options.inputSize[0], shape[2] ?? options.inputSize[1], shape[3] ?? 3];
+      }
       if (!shape || shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw unsupportedNode(node, 'an input that is not [batch, height, width, channels] of fixed size');
       inputShape = shape;
       g.addInput(inputName, onnxDims(shape));
