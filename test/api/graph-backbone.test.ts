@@ -33,8 +33,8 @@ describe('graph-model backbone', () => {
     ({ runId } = await service.startTraining({ datasetId: dataset.id, config: { architecture: model.id, howManyTrainingSteps: 80, evalStepInterval: 40, learningRate: 1 } }));
     const run = await done;
     expect(run.status, run.error).toBe('completed');
-    // ONNX Runtime converts layers models only: a graph backbone computes on TF.js.
-    expect(run.featureEngine).toBe('tfjs-wasm');
+    // Graph backbones convert to ONNX too (core/onnx/graph) and pass the parity check.
+    expect(run.featureEngine).toBe('onnxruntime-cpu');
 
     const exported = await service.exportRun({ runId: run.id, onnx: true });
     expect(exported.onnx).toMatchObject({ error: expect.stringContaining('graph model') });
