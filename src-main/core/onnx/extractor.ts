@@ -14,7 +14,7 @@ import { CONVERTER_VERSION, DEFAULT_OPSET, convertPlan } from './convert.js';
 import { convertTfGraphToOnnx } from './graph/convert.js';
 import { parseTfGraph } from './graph/tf-graph.js';
 import { compareOutputs, DEFAULT_PARITY_TOLERANCE, emptyParity, type ParityReport } from './parity.js';
-import { readParityRecord, sha256, writeParityRecord, type ParityRecord } from './parity-record.js';
+import { fileIdentity, readParityRecord, sha256, writeParityRecord, type ParityRecord } from './parity-record.js';
 import { fingerprintPlan, planModels } from './plan.js';
 import { createOnnxSession, type OnnxSession, type OnnxSessionOptions } from './session.js';
 
@@ -146,8 +146,10 @@ export async function loadCheckedOnnxExtractor(
   }
   if (!record.onnxFile || !record.onnxSha256) return undefined;
   const cacheFile = path.join(options.cacheDir, path.basename(record.onnxFile));
+  // Hashing a 90 MB Inception takes a second: the bytes are hashed only when the file's identity changed.
+  const unchanged = record.onnxIdentity !== undefined && (await fileIdentity(cacheFile)) === record.onnxIdentity;
   const bytes = await readFile(cacheFile).catch(() => undefined);
-  if (!bytes || sha256(bytes) !== record.onnxSha256) return undefined;
+  if (!bytes || (!unchanged && sha256(bytes) !== record.onnxSha256)) return undefined;
   const session = await createOnnxSession(bytes, options.session).catch(() => undefined);
   if (!session) return undefined;
   const checkedInfo = { ...info, inputShape: record.inputShape, featureSize: record.featureSize };
@@ -179,7 +181,7 @@ export async function createOnnxFeatureExtractor(
 ): Promise<OnnxExtractorResult> {
   const tolerance = options.tolerance ?? DEFAULT_PARITY_TOLERANCE;
   const key = await keyFor(base.info);
-  const record = async (fields: Pick<ParityRecord, 'converted' | 'parity' | 'reason' | 'onnxFile' | 'onnxSha256'>): Promise<void> => {
+  const record = async (fields: Pick<ParityRecord, 'converted' | 'parity' | 'reason' | 'onnxFile' | 'onnxSha256' | 'onnxIdentity'>): Promise<void> => {
     if (!key) return;
     const info = base.info;
     await writeParityRecord(options.cacheDir, { ...key, ...fields, inputShape: info.inputShape, featureSize: info.featureSize });
@@ -240,7 +242,14 @@ export async function createOnnxFeatureExtractor(
     await session.dispose();
     throw error;
   }
-  const checked = { converted: source.fingerprint, parity, onnxFile: path.basename(cacheFile), onnxSha256: sha256(onnxBytes) };
+  const identity = await fileIdentity(cacheFile);
+  const checked = {
+    converted: source.fingerprint,
+    parity,
+    onnxFile: path.basename(cacheFile),
+    onnxSha256: sha256(onnxBytes),
+    ...(identity ? { onnxIdentity: identity } : {}),
+  };
   if (!parity.ok) {
     await session.dispose();
     const reason =

@@ -5,7 +5,7 @@
  * conversion or the check failed.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../tf/file-io.js';
 import type { ParityReport } from './parity.js';
@@ -26,6 +26,8 @@ export type ParityRecord = {
   /** The `.onnx` file (in the same folder) and the SHA-256 of its bytes. */
   onnxFile?: string;
   onnxSha256?: string;
+  /** The `.onnx` file's size, mtime and inode when recorded: while they hold, its bytes are not hashed again. */
+  onnxIdentity?: string;
   parity: ParityReport;
   /** Why ONNX Runtime is not used (unsupported node, parity numbers); absent when it is. */
   reason?: string;
@@ -45,6 +47,12 @@ export function recordKey(key: RecordKey): string {
 function recordFile(cacheDir: string, key: RecordKey): string {
   const safeId = key.modelId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'model';
   return path.join(cacheDir, `${safeId}-${recordKey(key)}.parity.json`);
+}
+
+/** A file's identity (size, mtime, inode); null when it cannot be read. */
+export async function fileIdentity(file: string): Promise<string | null> {
+  const info = await stat(file).catch(() => null);
+  return info ? `${info.size}|${info.mtimeMs}|${info.ino}` : null;
 }
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
