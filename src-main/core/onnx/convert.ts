@@ -14,7 +14,10 @@ import { attr, GraphBuilder, type OnnxDim } from './graph-builder.js';
 import { ConversionContext, LAYER_CONVERTERS, TO_NCHW, TO_NHWC, unsupported, type Value } from './layers/index.js';
 import { planModels, type GraphPlan, type KerasShape, type PlanStep } from './plan.js';
 
-/** Bump when the converter's output changes, so cached `.onnx` files are rebuilt. */
+/**
+ * Bump when the converter's output changes, so cached `.onnx` files are rebuilt, and when it
+ * learns a layer or op, so parity records of models it could not convert (parity-record.ts) are retried.
+ */
 export const CONVERTER_VERSION = '1';
 
 /** The default (and minimum) ONNX opset; Softmax's `axis` semantics and Pad/Clip inputs need 13. */
