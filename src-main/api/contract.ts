@@ -353,17 +353,8 @@ export const TRANSFER_ROUTES = {
   scalars: '/transfer/scalars',
 } as const;
 
-/** Limits of a browser upload (the server enforces them; the page checks first to say so early). */
-export const UPLOAD_LIMITS = {
-  /** Largest single file. */
-  fileBytes: 64 * 1024 * 1024,
-  /** Largest upload, all files together. */
-  totalBytes: 4 * 1024 * 1024 * 1024,
-  /** Most files in one upload. */
-  files: 100_000,
-  /** File name extensions kept (lower case); other files are skipped, as a scan would flag them. */
-  imageExtensions: ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'],
-} as const;
+/** Limits and name rules of a browser upload (core/dataset/upload-rules.ts: the page checks first, the server enforces). */
+export { UPLOAD_LIMITS, uploadPathProblem, isUploadImage, uploadFolderName } from '../core/dataset/upload-rules.js';
 
 /** What finishing an upload returns. */
 export type UploadResult = { path: string; files: number; bytes: number; skipped: string[] };
