@@ -4,27 +4,16 @@
  * trains, and the export comes back as a zip and the scalars as CSV and JSON. A drop of loose
  * files says what to drop instead. Screenshots go to test-results/screenshots/ and /tmp/shots/.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyBackbone } from '../helpers/fixtures.js';
 import { hasShared, sharedPath } from '../helpers/tf.js';
-import { dismissToasts, hasChromium, importModel, screenshot, startApp, waitForRunStatus, type App } from './helpers.js';
+import { dismissToasts, hasChromium, importModel, startApp, waitForRunStatus, type App } from './helpers.js';
+import { shotsBothThemes } from './shots.js';
 
 const FLOWERS = sharedPath('datasets', 'flower_photos_small');
-
-/** Screenshots in both themes, also to /tmp/shots/walk-<name>-<theme>.png. */
-export async function shotsBothThemes(page: Page, name: string): Promise<void> {
-  await mkdir('/tmp/shots', { recursive: true });
-  for (let i = 0; i < 2; i++) {
-    const theme = (await page.evaluate(() => document.documentElement.dataset.theme)) ?? 'light';
-    const file = await screenshot(page, `walk-${name}-${theme}`);
-    await copyFile(file, `/tmp/shots/walk-${name}-${theme}.png`);
-    await page.getByTestId('theme-toggle').click();
-  }
-}
 
 describe.skipIf(!hasChromium || !hasShared)('upload and download from a browser (item 8)', () => {
   let app: App;
