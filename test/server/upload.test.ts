@@ -29,8 +29,8 @@ describe('serve: upload a dataset, download an export and the scalars', () => {
     expect(response.status).toBe(200);
     return ((await response.json()) as { result: { uploadId: string } }).result.uploadId;
   };
-  const put = (uploadId: string, relative: string, body: Uint8Array, headers: Record<string, string> = auth) =>
-    fetch(`${server.url}${TRANSFER_ROUTES.uploadFile}${uploadId}?path=${encodeURIComponent(relative)}`, { method: 'PUT', headers, body });
+  const put = (uploadId: string, relative: string, body: Buffer, headers: Record<string, string> = auth) =>
+    fetch(`${server.url}${TRANSFER_ROUTES.uploadFile}${uploadId}?path=${encodeURIComponent(relative)}`, { method: 'PUT', headers, body: new Uint8Array(body) });
   const finish = (uploadId: string) => fetch(`${server.url}${TRANSFER_ROUTES.uploadFile}${uploadId}${TRANSFER_ROUTES.uploadFinishSuffix}`, { method: 'POST', headers: auth });
 
   beforeAll(async () => {
