@@ -96,6 +96,16 @@ describe.skipIf(!hasChromium || !hasShared)('accessibility and layout on every v
       await shotsBothThemes(page, `${view}-1024`);
     }
     await page.setViewportSize({ width: 1360, height: 860 });
+    // With a node's details open, the canvas still takes every column but one, and the legend sits below it, not over it.
+    await show(page, 'graph');
+    await page.locator('[data-testid="graph-node"]').nth(2).click();
+    await page.getByRole('button', { name: 'Close details' }).waitFor();
+    const boxes = await page.evaluate(() => {
+      const rect = (selector: string) => document.querySelector(selector)!.getBoundingClientRect().toJSON() as DOMRect;
+      return { canvas: rect('[data-testid="graph-canvas"]'), legend: rect('.legend'), main: rect('[data-testid="view-graph"]') };
+    });
+    expect(boxes.canvas.width).toBeGreaterThan(boxes.main.width * 0.6);
+    expect(boxes.legend.top).toBeGreaterThanOrEqual(boxes.canvas.bottom - 1);
     for (const view of ['graph', 'runs', 'results', 'dataset'] as const) {
       await show(page, view);
       await shotsBothThemes(page, view);
