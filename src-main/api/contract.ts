@@ -198,6 +198,11 @@ export const METHODS = {
 
   getCacheInfo: method<NoFields, CacheInfo>('Size of the bottleneck cache.'),
   clearCache: method<NoFields, CacheInfo>('Empties the bottleneck cache.'),
+
+  // ── walkthrough: k-fold cross-validation (item 11) ──
+  crossValidateRun: method<{ runId: string; folds?: number }, CrossValidation>(
+    'k-fold cross-validation of a run\'s hyperparameters over the cached bottlenecks of its (open) dataset: every image held out once; mean ± spread of the folds\' accuracy.',
+  ),
 } as const satisfies Record<string, MethodMeta<never, unknown>>;
 
 type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;
@@ -305,3 +310,51 @@ export function callMethod<M extends ApiMethod>(api: CoreApi, method: M, request
   const fn = api[method] as (req: ApiRequest<M>) => Promise<ApiReply<M>>;
   return fn.call(api, request);
 }
+
+// ── walkthrough: k-fold cross-validation, browser upload and download (items 8, 11) ──
+
+/** What `crossValidateRun` found: one accuracy per fold, their mean and spread, and the pooled count. */
+export type CrossValidation = {
+  runId: string;
+  folds: number;
+  /** Images used (every readable image of the dataset, whatever its split). */
+  images: number;
+  /** Accuracy of each fold's head on the images it never saw. */
+  foldAccuracies: number[];
+  mean: number;
+  /** Sample standard deviation of `foldAccuracies`. */
+  spread: number;
+  /** Correct out-of-fold predictions over all images (what a Wilson interval is taken over). */
+  correct: number;
+  stepsPerFold: number;
+  /** True when the run used distortions: the folds train on the cached (undistorted) bottlenecks. */
+  distortionsIgnored: boolean;
+  durationMs: number;
+};
+
+/** Bounds of `crossValidateRun`'s `folds`. */
+export const CROSS_VALIDATION = { defaultFolds: 5, minFolds: 2, maxFolds: 10 } as const;
+
+/**
+ * `serve`'s binary routes (no JSON body, so not contract methods): uploading a dataset file by
+ * file and downloading an export or the scalars. Each needs the token as `Authorization:
+ * Bearer …`, like every /api route.
+ */
+export const TRANSFER_ROUTES = {
+  /** `POST /transfer/upload?name=<folder name>` → `{ uploadId }`: starts an upload. */
+  uploadStart: '/transfer/upload',
+  /** `PUT /transfer/upload/<uploadId>?path=<class>/<file>`: one file's bytes, streamed to disk. */
+  uploadFile: '/transfer/upload/',
+  /** `POST /transfer/upload/<uploadId>/finish` → `{ path, files, bytes, skipped }`: the stored folder, to open as a dataset. */
+  uploadFinishSuffix: '/finish',
+  /** `GET /transfer/export.zip?dir=<export folder>`: the export as a zip. */
+  exportZip: '/transfer/export.zip',
+  /** `GET /transfer/scalars?runIds=a,b&format=csv|json`: runs' metrics as a file. */
+  scalars: '/transfer/scalars',
+} as const;
+
+/** Limits and name rules of a browser upload (core/dataset/upload-rules.ts: the page checks first, the server enforces). */
+export { UPLOAD_LIMITS, uploadPathProblem, isUploadImage, uploadFolderName } from '../core/dataset/upload-rules.js';
+
+/** What finishing an upload returns. */
+export type UploadResult = { path: string; files: number; bytes: number; skipped: string[] };

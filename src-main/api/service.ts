@@ -17,6 +17,7 @@ import type { CoreApi } from './contract.js';
 import type { Logger, Service, ServiceOptions } from './service-types.js';
 import { createCacheApi } from './service/cache.js';
 import { createClassifyApi } from './service/classify.js';
+import { createCrossValidateApi } from './service/cross-validate.js';
 import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
@@ -87,6 +88,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
+    ...createCrossValidateApi({ runs, cache, features, engine, datasets }),
   };
 
   return {

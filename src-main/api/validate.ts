@@ -9,6 +9,7 @@ import { CoreError } from '../core/errors.js';
 import { HYPERPARAMETERS } from '../core/training/hyperparameters.js';
 import {
   BACKEND_CHOICES,
+  CROSS_VALIDATION,
   FEATURE_ENGINES,
   FOLDER_PURPOSES,
   isApiMethodName,
@@ -134,6 +135,9 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
     .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
   getCacheInfo: empty,
   clearCache: empty,
+
+  // ── walkthrough: k-fold cross-validation (item 11) ──
+  crossValidateRun: z.object({ runId: id, folds: z.number().int().min(CROSS_VALIDATION.minFolds).max(CROSS_VALIDATION.maxFolds).optional() }).strict(),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */

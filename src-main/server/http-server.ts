@@ -27,6 +27,8 @@ import { forwardEvents, type EventMessage } from '../host/events.js';
 import { createImageServer, parseThumbnailSize, type BrowserImage } from '../host/images.js';
 import { findStaticFile } from '../host/static-assets.js';
 import { createBodyBudget, readBody } from './body.js';
+import { createUploadStore, type UploadLimits, type UploadStore } from '../core/dataset/upload.js';
+import { handleTransfer, isTransferRoute } from './transfer.js';
 import {
   COMMON_HEADERS,
   bearerToken,
@@ -64,6 +66,13 @@ export type ServerOptions = {
   maxConcurrentBodyBytes?: number;
   /** Where unexpected errors go; default stderr. */
   logger?: Logger;
+  /**
+   * Folder where browser uploads of datasets are stored (`serve`: `<dataDir>/uploads`, which the
+   * service lets clients read); without it the upload routes answer 404.
+   */
+  uploadsDir?: string;
+  /** Limits of one upload; default `UPLOAD_LIMITS` (tests make them small). */
+  uploadLimits?: Partial<UploadLimits>;
 };
 
 /** A listening server. */
@@ -152,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const loopback = isLoopbackHost(host);
   const token = options.token === undefined ? generateToken() : checkToken(options.token);
   const images = createImageServer({ access: service.access });
+  const uploads: UploadStore | null = options.uploadsDir ? createUploadStore({ dir: options.uploadsDir, limits: options.uploadLimits }) : null;
   let allowedHosts = new Set<string>();
 
   /** The validated Host header, or null when the request must be refused. */
@@ -296,7 +306,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const { rawPath, query } = splitUrl(rawUrl);
     const isApi = rawPath.startsWith(ROUTES.apiPrefix);
     const isFile = rawPath === ROUTES.image || rawPath === ROUTES.thumbnail;
-    if (isApi || isFile || rawPath === ROUTES.events) {
+    const isTransfer = isTransferRoute(rawPath);
+    if (isApi || isFile || isTransfer || rawPath === ROUTES.events) {
       if (!isOriginAllowed(req.headers.origin, hostHeader)) {
         sendError(res, 403, 'UNAUTHORIZED', 'Cross-origin requests are not accepted.', headers);
         return;
@@ -310,6 +321,16 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       }
     }
     if (isApi) return handleApi(req, res, rawPath.slice(ROUTES.apiPrefix.length), headers);
+    if (isTransfer) {
+      return handleTransfer(req, res, rawPath, query, {
+        service,
+        uploads,
+        logger,
+        headers,
+        sendJson: (status, body) => sendJson(res, status, body, headers),
+        sendFailure: (error) => sendFailure(res, error, rawPath, headers),
+      });
+    }
     if (isFile) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET.', { ...headers, Allow: 'GET, HEAD' });
@@ -421,6 +442,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const close = () => {
     closing ??= (async () => {
       clearInterval(heartbeat);
+      await uploads?.close();
       unsubscribe();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => {

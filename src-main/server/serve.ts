@@ -151,6 +151,8 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       token,
       staticDir: options.staticDir ?? defaultStaticDir(),
       logger,
+      // The folder the service lets clients read (service.ts's dataFolders): uploads open as any dataset.
+      uploadsDir: path.join(dataDir, 'uploads'),
     });
   let server: RunningServer;
   try {

@@ -59,7 +59,8 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark'; servic
   await mkdir(dataDir, { recursive: true });
   const service = options.service ?? (await createService({ dataDir }));
   // The token serve generates (always required, as for a user): the page reads it from the URL's #token=.
-  const server = await createServer({ service, staticDir: RENDERER_DIR });
+  // uploadsDir as `serve` passes it: the service's <dataDir>/uploads (browser uploads of datasets).
+  const server = await createServer({ service, staticDir: RENDERER_DIR, uploadsDir: path.join(dataDir, 'uploads') });
   const userDataDir = path.join(baseDir, 'chromium-profile');
   // A persistent context gives a fresh --user-data-dir we own (and delete).
   const context = await chromium.launchPersistentContext(userDataDir, {

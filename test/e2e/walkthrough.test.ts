@@ -372,11 +372,12 @@ describe.skipIf(!hasChromium)('walkthrough: the newcomer’s bugs 2–7', () => 
     await thumbs.first().click();
     await page.getByTestId('view-classify').waitFor();
     await expect(page.getByTestId('classify-true-label').textContent({ timeout: 30_000 })).resolves.toMatch(new RegExp(`True label: ${off[0]}`));
-    // A diagonal cell: said plainly that correct images are not listed one by one.
+    // A diagonal cell lists its correctly classified images too (every test prediction is kept).
     await page.getByTestId('nav-results').click();
     const diagonal = cells.find(([t, p]) => t === p)!;
     await page.getByRole('button', { name: new RegExp(`^True ${diagonal[0]}, predicted ${diagonal[0]}:`) }).click();
-    await page.getByTestId('cell-correct-note').waitFor();
+    await expect(list.getByRole('button', { name: /^Classify again / }).count()).resolves.toBe(Number(diagonal[2]));
+    await expect(page.getByTestId('cell-correct-note').count()).resolves.toBe(0);
   });
 
   it('7: the dark sidebar reaches the bottom of a long page', async () => {

@@ -17,7 +17,7 @@ export type DatasetArea = {
 };
 
 /** A dataset's id: stable for its real path, so opening a folder again gives the same id. */
-const datasetId = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
+export const datasetId = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
 
 /** The contract's view of a scanned dataset (a few sample paths per class, not every image). */
 export const datasetSummary = (id: string, dataset: Dataset): DatasetSummary => ({

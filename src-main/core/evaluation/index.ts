@@ -4,6 +4,8 @@
  */
 export type ClassMetrics = { className: string; precision: number; recall: number; support: number };
 export type Misclassified = { path: string; trueLabel: string; predictedLabel: string; probability: number };
+/** One test image as the head saw it; `probability` is the predicted class's, `trueProbability` the true class's. */
+export type TestPrediction = Misclassified & { trueProbability: number };
 
 export type EvaluationSummary = {
   testAccuracy: number;
@@ -14,6 +16,11 @@ export type EvaluationSummary = {
   confusion: number[][];
   perClass: ClassMetrics[];
   misclassified: Misclassified[];
+  /**
+   * Every test image's prediction, in test order, so any confusion-matrix cell (the diagonal
+   * too) can list its images. Absent in runs recorded before it was kept.
+   */
+  predictions?: TestPrediction[];
 };
 
 /**
@@ -25,6 +32,7 @@ export function evaluatePredictions(probabilities: Float32Array, labels: Int32Ar
   const count = labels.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const misclassified: Misclassified[] = [];
+  const predictions: TestPrediction[] = [];
   let correct = 0;
   let crossEntropy = 0;
   for (let i = 0; i < count; i++) {
@@ -34,8 +42,10 @@ export function evaluatePredictions(probabilities: Float32Array, labels: Int32Ar
     const truth = labels[i];
     confusion[truth][predicted]++;
     crossEntropy -= Math.log(Math.max(row[truth], 1e-12));
+    const prediction = { path: paths[i], trueLabel: classes[truth], predictedLabel: classes[predicted], probability: row[predicted] };
+    predictions.push({ ...prediction, trueProbability: row[truth] });
     if (predicted === truth) correct++;
-    else misclassified.push({ path: paths[i], trueLabel: classes[truth], predictedLabel: classes[predicted], probability: row[predicted] });
+    else misclassified.push(prediction);
   }
   const perClass = classes.map((className, c) => {
     const truePositives = confusion[c][c];
@@ -51,5 +61,6 @@ export function evaluatePredictions(probabilities: Float32Array, labels: Int32Ar
     confusion,
     perClass,
     misclassified,
+    predictions,
   };
 }

@@ -24,6 +24,12 @@ export type OutOfFoldOptions = {
    * and 6 at 0.01, where the heads are so confident that scores tie at 1.00.
    */
   learningRate?: number;
+  /**
+   * Other head hyperparameters (optimizer, batch size, hidden layer…) laid over the defaults
+   * here; k-fold cross-validation passes a run's own. `stepsPerFold`, `learningRate` and
+   * `seed` above still win.
+   */
+  head?: Partial<TrainingConfig>;
   signal?: AbortSignal;
   onFold?: (done: number, total: number) => void;
 };
@@ -80,7 +86,7 @@ export async function outOfFoldProbabilities(
   if (features.length !== count * featureSize) throw new CoreError('INVALID_ARGUMENT', `Data health: ${features.length} feature values for ${count} images of ${featureSize}.`);
   const fold = assignFolds(labels, classCount, folds, seed);
   const probabilities = new Float32Array(count * classCount);
-  const config: TrainingConfig = { ...DEFAULT_CONFIG, howManyTrainingSteps: steps, optimizer: 'adam', learningRate: options.learningRate ?? DEFAULT_HEAD_LEARNING_RATE, evalStepInterval: steps, trainBatchSize: 100, hiddenUnits: 0, classBalanced: false };
+  const config: TrainingConfig = { ...DEFAULT_CONFIG, optimizer: 'adam', trainBatchSize: 100, hiddenUnits: 0, classBalanced: false, ...options.head, howManyTrainingSteps: steps, learningRate: options.learningRate ?? DEFAULT_HEAD_LEARNING_RATE, evalStepInterval: steps };
   for (let f = 0; f < folds; f++) {
     if (options.signal?.aborted) throw cancelledError('Data health');
     const trainRows: number[] = [];

@@ -21,4 +21,19 @@ describe('evaluatePredictions', () => {
     const expectedXent = -(Math.log(0.8) + Math.log(0.3) + Math.log(0.8) + Math.log(0.7) + Math.log(0.3)) / 5;
     expect(summary.testCrossEntropy).toBeCloseTo(expectedXent, 5);
   });
+
+  it('keeps every test prediction, so each confusion cell (the diagonal too) can list its images', () => {
+    const classes = ['cat', 'dog'];
+    const probabilities = Float32Array.from([0.9, 0.1, 0.4, 0.6, 0.2, 0.8]);
+    const summary = evaluatePredictions(probabilities, Int32Array.from([0, 0, 1]), ['a', 'b', 'c'], classes);
+    expect(summary.predictions).toEqual([
+      { path: 'a', trueLabel: 'cat', predictedLabel: 'cat', probability: expect.closeTo(0.9, 5), trueProbability: expect.closeTo(0.9, 5) },
+      { path: 'b', trueLabel: 'cat', predictedLabel: 'dog', probability: expect.closeTo(0.6, 5), trueProbability: expect.closeTo(0.4, 5) },
+      { path: 'c', trueLabel: 'dog', predictedLabel: 'dog', probability: expect.closeTo(0.8, 5), trueProbability: expect.closeTo(0.8, 5) },
+    ]);
+    // Every cell's count is the number of predictions listed for it.
+    classes.forEach((t, i) => classes.forEach((p, j) => {
+      expect(summary.predictions!.filter((x) => x.trueLabel === t && x.predictedLabel === p).length).toBe(summary.confusion[i][j]);
+    }));
+  });
 });
