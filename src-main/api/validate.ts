@@ -134,6 +134,20 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
     .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
   getCacheInfo: empty,
   clearCache: empty,
+  // ── label a folder & webcam capture ──
+  labelFolder: z
+    .object({ path, runId: id.optional(), modelId: id.optional(), topK: z.number().int().min(1).max(DEFAULTS.maxTopK).optional() })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
+  cancelLabelFolder: z.object({ path }).strict(),
+  exportLabelFolderCsv: z.object({ jobId: id }).strict(),
+  captureImage: z
+    .object({
+      datasetId: id,
+      className: z.string().min(1).max(LIMITS.nameChars),
+      dataBase64: z.string().min(1).max(LIMITS.imageBase64Chars).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64'),
+    })
+    .strict(),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */
