@@ -95,8 +95,8 @@ export function createLabelFolderApi(deps: LabelFolderDeps): Pick<CoreApi, 'labe
       }
     },
     cancelLabelFolder: async ({ path: requested }) => {
-      const root = await realpath(path.resolve(requested)).catch(() => path.resolve(requested));
-      const controller = running.get(root);
+      // The path as given first (no wait, so a cancel lands before the next batch), else its real path.
+      const controller = running.get(path.resolve(requested)) ?? running.get(await realpath(path.resolve(requested)).catch(() => path.resolve(requested)));
       controller?.abort();
       return { cancelled: controller !== undefined };
     },
