@@ -94,6 +94,43 @@ describe.skipIf(!hasChromium || !hasShared)('Webcam in Classify (Chromium, fake 
 
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect(page.getByTestId('webcam-rate').textContent()).resolves.toBe('Paused');
+    // What is fastest, measured in the page while the panel is paused (interleaved rounds, same
+    // load): frames at the model's size as JPEG or PNG, or the camera's full frame, 1 or 2 in flight.
+    const runId = (await app.service.listRuns())[0].id;
+    const rates = await page.evaluate(async (run) => {
+      const video = document.querySelector('video') as HTMLVideoElement;
+      await video.play();
+      const token = sessionStorage.getItem('retrainStudio.token');
+      const frame = (side: number | null, type: string): string => {
+        const scale = side ? side / Math.min(video.videoWidth, video.videoHeight) : 1;
+        const canvas = document.createElement('canvas');
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        canvas.getContext('2d')?.drawImage(video, 0, 0, canvas.width, canvas.height);
+        const url = canvas.toDataURL(type, 0.9);
+        return url.slice(url.indexOf(',') + 1);
+      };
+      const measure = async (side: number | null, type: string, inFlight: number): Promise<number> => {
+        let count = 0;
+        const end = performance.now() + 2500;
+        const worker = async (): Promise<void> => {
+          while (performance.now() < end) {
+            const response = await fetch('/api/classify', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ runId: run, image: { dataBase64: frame(side, type), name: 'frame' }, topK: 5 }) });
+            await response.json();
+            count++;
+          }
+        };
+        const start = performance.now();
+        await Promise.all(Array.from({ length: inFlight }, worker));
+        return (count * 1000) / (performance.now() - start);
+      };
+      const configs = [[224, 'image/jpeg', 1], [224, 'image/jpeg', 2], [224, 'image/png', 2], [null, 'image/jpeg', 2]] as const;
+      const totals = configs.map(() => 0);
+      for (let round = 0; round < 2; round++) for (const [i, [side, type, n]] of configs.entries()) totals[i] += (await measure(side, type, n)) / 2;
+      video.pause();
+      return configs.map(([side, type, n], i) => `${side ? `${side} px` : 'full frame'} ${type.slice(6)}, ${n} in flight: ${totals[i].toFixed(1)}/s`);
+    }, runId);
+    console.info(`webcam transport, classifications/s (2 interleaved rounds of 2.5 s): ${rates.join(' · ')}`);
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(async () => Number(await page.getByTestId('webcam-rate').getAttribute('data-rate')), { timeout: 30_000 }).toBeGreaterThan(0);
 
