@@ -1,5 +1,7 @@
 /** Shared setup of the folder-labelling and webcam browser tests: real flower photos and a run trained on MobileNetV2 0.35 (../shared). */
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
 import path from 'node:path';
 import type { Service } from '../../src-main/api/service.js';
 import type { RunSummary } from '../../src-main/api/contract.js';
@@ -29,4 +31,18 @@ export async function trainFlowerRun(service: Service, datasetDir: string): Prom
   const run = await done;
   if (run.status !== 'completed') throw new Error(`The fixture run ${run.id} ended ${run.status}: ${run.error ?? ''}`);
   return run;
+}
+
+/**
+ * axe-core's WCAG A/AA violations inside `selector`, as "rule: target" lines. Injected with
+ * evaluate (not a script tag, which the page's CSP refuses).
+ */
+export async function axeViolations(page: Page, selector: string): Promise<string[]> {
+  const source = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  return page.evaluate(async (context) => {
+    const axe = (window as unknown as { axe: { run(context: string, options: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(context, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  }, selector);
 }

@@ -10,7 +10,7 @@ import { CORRUPT_JPEG } from '../core/classify/folder-fixtures.js';
 import { parseCsv } from '../helpers/csv.js';
 import { hasShared } from '../helpers/tf.js';
 import { hasChromium, startApp, type App } from './helpers.js';
-import { flowerSubset, trainFlowerRun } from './label-fixtures.js';
+import { axeViolations, flowerSubset, trainFlowerRun } from './label-fixtures.js';
 import { mkdir } from 'node:fs/promises';
 
 const SHOTS = '/tmp/shots';
@@ -61,6 +61,7 @@ describe.skipIf(!hasChromium || !hasShared)('Label a folder (Chromium)', () => {
     // Thumbnails come through the image route for the labelled folder.
     await expect.poll(() => rows.first().locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: `${SHOTS}/label-folder-light.png`, fullPage: true });
+    expect(await axeViolations(page, '[data-testid="view-label"]')).toEqual([]);
 
     // Sort by the column header: most certain first.
     const confidenceHeader = page.getByRole('columnheader', { name: 'Confidence' });
@@ -96,6 +97,7 @@ describe.skipIf(!hasChromium || !hasShared)('Label a folder (Chromium)', () => {
     await page.getByTestId('theme-toggle').click();
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.screenshot({ path: `${SHOTS}/label-folder-dark.png`, fullPage: true });
+    expect(await axeViolations(page, '[data-testid="view-label"]')).toEqual([]);
     await page.getByTestId('theme-toggle').click();
     expect(app.consoleErrors).toEqual([]);
   }, 600_000);

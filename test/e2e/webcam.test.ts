@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, sharedPath } from '../helpers/tf.js';
 import { hasChromium, openDataset, startApp, type App } from './helpers.js';
-import { FLOWER_CLASSES, flowerSubset, trainFlowerRun } from './label-fixtures.js';
+import { axeViolations, FLOWER_CLASSES, flowerSubset, trainFlowerRun } from './label-fixtures.js';
 
 const SHOTS = '/tmp/shots';
 const WIDTH = 640;
@@ -91,6 +91,7 @@ describe.skipIf(!hasChromium || !hasShared)('Webcam in Classify (Chromium, fake 
     console.info(`webcam: ${rate.toFixed(1)} classifications/s (MobileNetV2 0.35 run, ${WIDTH}×${HEIGHT} camera, frames sent at the model's 224 px; under this machine's load)`);
     expect(rate).toBeGreaterThan(0);
     await page.screenshot({ path: `${SHOTS}/label-webcam-light.png`, fullPage: true });
+    expect(await axeViolations(page, '[data-testid="webcam-panel"]')).toEqual([]);
 
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect(page.getByTestId('webcam-rate').textContent()).resolves.toBe('Paused');
@@ -146,6 +147,7 @@ describe.skipIf(!hasChromium || !hasShared)('Webcam in Classify (Chromium, fake 
     await page.getByTestId('theme-toggle').click();
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.screenshot({ path: `${SHOTS}/label-webcam-dark.png`, fullPage: true });
+    expect(await axeViolations(page, '[data-testid="webcam-panel"]')).toEqual([]);
     await page.getByTestId('theme-toggle').click();
 
     await page.getByRole('button', { name: 'Turn camera off' }).click();
