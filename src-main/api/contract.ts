@@ -203,6 +203,15 @@ export const METHODS = {
   crossValidateRun: method<{ runId: string; folds?: number }, CrossValidation>(
     'k-fold cross-validation of a run\'s hyperparameters over the cached bottlenecks of its (open) dataset: every image held out once; mean ± spread of the folds\' accuracy.',
   ),
+  // ── label a folder & webcam capture ──
+  labelFolder: method<{ path: string; runId?: string; modelId?: string; topK?: number }, LabelFolderResult>(
+    'Labels every image below a folder (recursively) with a run\'s or a labelled model\'s classifier; grants reading the folder. Progress as `labelFolder.progress`; cancelLabelFolder ends it early with `cancelled: true` and the rows done so far.',
+  ),
+  cancelLabelFolder: method<{ path: string }, { cancelled: boolean }>('Stops the labelling of a folder after the batch in progress; false when none was running.'),
+  exportLabelFolderCsv: method<{ jobId: string }, { fileName: string; mimeType: string; text: string }>('A finished labelling job as CSV text (the CLI\'s --output_csv format).'),
+  captureImage: method<{ datasetId: string; className: string; dataBase64: string }, { path: string; dataset: DatasetSummary }>(
+    'Writes a JPEG (a webcam frame) as a new file in a class folder of an open dataset (never replacing one), then rescans the dataset.',
+  ),
 } as const satisfies Record<string, MethodMeta<never, unknown>>;
 
 type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;
@@ -240,6 +249,8 @@ export const EVENTS = {
   'training.progress': event<{ runId: string; step: number; totalSteps: number; point?: MetricPoint }>('A training step, with its metrics at evaluation steps.'),
   'run.finished': event<RunSummary>('A run completed, failed or was cancelled.'),
   'engine.changed': event<EngineStatus>('The backend or bottleneck engine changed.'),
+  // ── label a folder ──
+  'labelFolder.progress': event<{ root: string } & LabelFolderProgress>('Images of a folder labelled so far, images/s and the estimated time left (null until known).'),
 } as const satisfies Record<string, EventMeta>;
 
 /** Events only the desktop host sends (on the same IPC channel): the user chose a folder from the application menu. */
@@ -358,3 +369,26 @@ export { UPLOAD_LIMITS, uploadPathProblem, isUploadImage, uploadFolderName } fro
 
 /** What finishing an upload returns. */
 export type UploadResult = { path: string; files: number; bytes: number; skipped: string[] };
+// ───────────────────────────── label a folder ─────────────────────────────
+
+export type LabelFolderProgress = { done: number; total: number; failed: number; imagesPerSecond: number; etaMs: number | null };
+
+/** One labelled image of a folder (core's FolderRow): most likely first, or why it could not be read. */
+export type LabelFolderRow = { path: string; predictions: { label: string; probability: number }[]; error?: string };
+
+export type LabelFolderResult = {
+  /** Names this result for exportLabelFolderCsv (the last few jobs are kept). */
+  jobId: string;
+  /** The real folder labelled; `root + '/' + row.path` is an image the image route may read. */
+  root: string;
+  source: string;
+  topK: number;
+  labels: string[];
+  rows: LabelFolderRow[];
+  total: number;
+  skipped: number;
+  cancelled: boolean;
+  durationMs: number;
+  imagesPerSecond: number;
+  engine: string;
+};

@@ -16,11 +16,13 @@ import { createSettingsStore } from '../core/settings/index.js';
 import type { CoreApi } from './contract.js';
 import type { Logger, Service, ServiceOptions } from './service-types.js';
 import { createCacheApi } from './service/cache.js';
+import { createCaptureApi } from './service/capture.js';
 import { createClassifyApi } from './service/classify.js';
 import { createCrossValidateApi } from './service/cross-validate.js';
 import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
+import { createLabelFolderApi } from './service/label-folder.js';
 import { createModelsApi } from './service/models.js';
 import { createRunsApi } from './service/runs.js';
 import { createEngineArea, DEFAULT_SETTINGS } from './service/settings.js';
@@ -89,6 +91,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
     ...createCrossValidateApi({ runs, cache, features, engine, datasets }),
+    ...createLabelFolderApi({ runs, models, extractors, classifiers, access, emit: events.emit }),
+    ...createCaptureApi({ datasets }),
   };
 
   return {

@@ -138,6 +138,20 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
 
   // ── walkthrough: k-fold cross-validation (item 11) ──
   crossValidateRun: z.object({ runId: id, folds: z.number().int().min(CROSS_VALIDATION.minFolds).max(CROSS_VALIDATION.maxFolds).optional() }).strict(),
+  // ── label a folder & webcam capture ──
+  labelFolder: z
+    .object({ path, runId: id.optional(), modelId: id.optional(), topK: z.number().int().min(1).max(DEFAULTS.maxTopK).optional() })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
+  cancelLabelFolder: z.object({ path }).strict(),
+  exportLabelFolderCsv: z.object({ jobId: id }).strict(),
+  captureImage: z
+    .object({
+      datasetId: id,
+      className: z.string().min(1).max(LIMITS.nameChars),
+      dataBase64: z.string().min(1).max(LIMITS.imageBase64Chars).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64'),
+    })
+    .strict(),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */

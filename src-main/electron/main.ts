@@ -6,7 +6,7 @@
  * Security (DESIGN.md): the renderer is untrusted. contextIsolation + sandbox, no Node in
  * the page, a strict CSP on every app response, navigation and new windows blocked (only
  * allow-listed https links open, in the user's browser), every permission request denied
- * except clipboard writes from the app, every IPC call sender-checked and validated.
+ * except clipboard writes and the camera (video only) from the app, every IPC call sender-checked and validated.
  *
  * The only module that imports `electron` at runtime besides the preload.
  */
@@ -22,7 +22,7 @@ import { IPC } from '../api/wire.js';
 import { forwardEvents } from '../host/events.js';
 import { registerIpc, type EventMessage } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
-import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, IMAGE_SCHEME, isAllowedExternalUrl, isAppUrl } from './policy.js';
+import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, IMAGE_SCHEME, isAllowedExternalUrl, isAppUrl, isPermissionAllowed } from './policy.js';
 import { createAppProtocolHandler, createImageProtocolHandler } from './protocol.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -84,11 +84,11 @@ function hardenContents(contents: WebContents): void {
 
 function applySessionPolicy(): void {
   const ses = session.defaultSession;
-  // Only "copy to clipboard" (the label command, snippets) from the app itself.
-  ses.setPermissionRequestHandler((contents, permission, callback) => {
-    callback(permission === 'clipboard-sanitized-write' && isAppUrl(contents.getURL()));
+  // Only "copy to clipboard" (the label command, snippets) and the camera (the webcam in Classify) from the app itself.
+  ses.setPermissionRequestHandler((contents, permission, callback, details) => {
+    callback(isPermissionAllowed(permission, contents.getURL(), details && 'mediaTypes' in details ? (details.mediaTypes ?? []) : []));
   });
-  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permission === 'clipboard-sanitized-write' && requestingOrigin === APP_ORIGIN);
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) => requestingOrigin === APP_ORIGIN && isPermissionAllowed(permission, requestingOrigin, details?.mediaType ? [details.mediaType] : []));
   ses.setDevicePermissionHandler(() => false);
   ses.setDisplayMediaRequestHandler((_request, callback) => callback({}));
   // Nothing remote is ever loaded; refuse any http(s)/ws request the page might attempt.

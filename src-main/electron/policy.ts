@@ -74,3 +74,14 @@ export function isAllowedExternalUrl(url: string, hosts: readonly string[] = EXT
     hosts.includes(parsed.hostname.toLowerCase())
   );
 }
+
+/**
+ * Whether the page at `pageUrl` (a URL or an origin) may have `permission`: only the app's own
+ * page, only copying to the clipboard and the camera. The camera (`media`, video only, never the
+ * microphone) is requested by getUserMedia when the user turns the webcam on in Classify.
+ */
+export function isPermissionAllowed(permission: string, pageUrl: string | null | undefined, mediaTypes: readonly string[] = []): boolean {
+  if (!isAppUrl(pageUrl)) return false;
+  if (permission === 'clipboard-sanitized-write') return true;
+  return permission === 'media' && mediaTypes.length > 0 && mediaTypes.every((type) => type === 'video');
+}

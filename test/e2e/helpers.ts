@@ -52,7 +52,7 @@ export type App = {
  * Starts service + server (temp data dir, a random token as `serve` has) and opens
  * the app in a fresh Chromium profile at 1360×860. `service` replaces the real service (a fake).
  */
-export async function startApp(options: { colorScheme?: 'light' | 'dark'; service?: Service } = {}): Promise<App> {
+export async function startApp(options: { colorScheme?: 'light' | 'dark'; service?: Service; /** Extra Chromium flags (e.g. a fake camera) for one test. */ args?: string[] } = {}): Promise<App> {
   await ensureRendererBuilt();
   const baseDir = await mkdtemp(path.join(os.tmpdir(), 'rs-e2e-'));
   const dataDir = path.join(baseDir, 'data');
@@ -65,7 +65,7 @@ export async function startApp(options: { colorScheme?: 'light' | 'dark'; servic
   // A persistent context gives a fresh --user-data-dir we own (and delete).
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     headless: true,
     viewport: { width: 1360, height: 860 },
     colorScheme: options.colorScheme ?? 'light',

@@ -163,6 +163,16 @@ describe('main process', () => {
     expect(decide('clipboard-sanitized-write', 'https://evil.example/')).toBe(false);
     expect(state.permissionCheck!(null, 'clipboard-sanitized-write', 'app://retrain-studio')).toBe(true);
     expect(state.permissionCheck!(null, 'notifications', 'app://retrain-studio')).toBe(false);
+    // The camera, video only, for the app's page (the webcam in Classify).
+    let camera: boolean | undefined;
+    state.permissionRequest!({ getURL: () => 'app://retrain-studio/index.html' }, 'media', (value: boolean) => (camera = value), { mediaTypes: ['video'] });
+    expect(camera).toBe(true);
+    state.permissionRequest!({ getURL: () => 'app://retrain-studio/index.html' }, 'media', (value: boolean) => (camera = value), { mediaTypes: ['video', 'audio'] });
+    expect(camera).toBe(false);
+    state.permissionRequest!({ getURL: () => 'https://evil.example/' }, 'media', (value: boolean) => (camera = value), { mediaTypes: ['video'] });
+    expect(camera).toBe(false);
+    expect(state.permissionCheck!(null, 'media', 'app://retrain-studio', { mediaType: 'video' })).toBe(true);
+    expect(state.permissionCheck!(null, 'media', 'https://evil.example', { mediaType: 'video' })).toBe(false);
     let cancelled: boolean | undefined;
     state.beforeRequest!.listener({ url: 'https://example.com/x.js' }, (r: { cancel: boolean }) => (cancelled = r.cancel));
     expect(cancelled).toBe(true);

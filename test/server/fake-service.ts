@@ -117,6 +117,11 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     getCacheInfo: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
     clearCache: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
     crossValidateRun: (req) => notFound(`Run ${req.runId}`),
+    // ── label a folder & webcam capture ──
+    labelFolder: (req) => notFound(req.path),
+    cancelLabelFolder: async () => ({ cancelled: false }),
+    exportLabelFolderCsv: (req) => notFound(`Labelling job ${req.jobId}`),
+    captureImage: (req) => notFound(`Dataset ${req.datasetId}`),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
   // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an

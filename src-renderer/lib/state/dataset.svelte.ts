@@ -149,6 +149,11 @@ export class DatasetState {
     }
   }
 
+  /** Shows a summary the service rescanned itself (a webcam capture added a photo); the image browser stays. */
+  adopt(summary: DatasetSummary): void {
+    if (this.#summary?.id === summary.id) this.#summary = summary;
+  }
+
   /** Stops the scan in flight (open() then ends with "cancelled"). */
   async cancel(): Promise<void> {
     try {

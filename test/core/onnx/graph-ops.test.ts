@@ -24,7 +24,7 @@ const pool = (k: number, s: number, padding: object) => ({ ksize: a.ints([1, k, 
 function buildGraph(): { fixture: GraphFixture; checks: string[] } {
   const f = new GraphFixture([2, 9, 9, 3]);
   const checks: string[] = [];
-  const n = (name: string, op: string, input: string[], attr: object = {}): string => {
+  const n = (name: string, op: string, input: string[], attr: Record<string, unknown> = {}): string => {
     checks.push(f.node(name, op, input, attr));
     return name;
   };

@@ -65,7 +65,7 @@ describe.skipIf(!hasShared)('real Inception v3 (nsfwjs, 299) end to end on ONNX 
     const run = await train(service, dataset.id, model.id);
     expect(run.status, run.error).toBe('completed');
     expect(run.featureEngine).toBe('onnxruntime-cpu');
-    const engine = await service.getEngine();
+    const engine = await service.getEngine({});
     expect(engine.summary).toMatch(/onnxruntime-cpu \(parity with TF\.js: max relative error \S+ on 4 images\)/);
     console.info(`Inception v3: first run phases ${JSON.stringify(run.phases)}; ${engine.summary}`);
 
@@ -84,7 +84,7 @@ describe.skipIf(!hasShared)('real Inception v3 (nsfwjs, 299) end to end on ONNX 
     const second = await train(next, again.id, model.id);
     expect(second.status, second.error).toBe('completed');
     expect(second.featureEngine).toBe('onnxruntime-cpu');
-    expect((await next.getEngine()).summary).toMatch(/checked on an earlier run/);
+    expect((await next.getEngine({})).summary).toMatch(/checked on an earlier run/);
     console.info(`Inception v3: second start phases ${JSON.stringify(second.phases)}`);
   });
 });
