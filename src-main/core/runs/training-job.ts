@@ -153,6 +153,7 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         config,
         featureSize,
         classCount: classes.length,
+        classNames: classes,
         train: pack(bySplit.train, featureSize),
         validation: pack(bySplit.validation, featureSize),
         distortedFeatures,
