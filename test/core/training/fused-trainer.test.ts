@@ -83,7 +83,7 @@ describe('fused head trainer', () => {
     ['adam, given class weights', { optimizer: 'adam' as const, learningRate: 0.002, classWeights: 'c0=0.5,c4=3' }],
   ])('gives today’s TF.js run for the same seed (%s)', async (_name, partial) => {
     await useWasm();
-    const config = { howManyTrainingSteps: 300, evalStepInterval: 25, seed: 3, ...partial };
+    const config: Partial<TrainingConfig> = { howManyTrainingSteps: 300, evalStepInterval: 25, seed: 3, ...partial };
     const classNames = ['c0', 'c1', 'c2', 'c3', 'c4'];
     const common = { featureSize, classCount: 5, train, validation, classNames };
     const tfjs = await run({ ...common, config, trainer: 'tfjs' }, validation);
