@@ -2,8 +2,9 @@
  * One softmax layer trained in a single fused step per batch: the batch's rows are read in
  * place (no gather), logits are one dot product per row and class, the softmax-cross-entropy
  * gradient is formed in JS, dW is one axpy per row and class, and the SGD/Adam update is
- * applied in place. The dot/axpy kernels are WebAssembly SIMD (simd-kernels.ts) with the
- * rows copied once into the module's memory; without SIMD, plain typed-array loops.
+ * applied in place. The GEMM kernels are WebAssembly SIMD (simd-kernels.ts: two rows by
+ * up to four classes per pass) with the rows copied once into the module's memory; without
+ * SIMD, plain typed-array loops.
  *
  * Why not TF.js: on wasm a step of the head is ~20 kernel dispatches (≈2.6 ms) for
  * 1.3 M multiply-adds; here it is the arithmetic alone. The maths is TF.js's:
@@ -12,7 +13,7 @@
  * (β1 0.9, β2 0.999, ε 1e-7, bias-corrected moments, β^t kept as float32), so a seed gives
  * the same run within float rounding.
  */
-import { createSimdKernels, type SimdKernels } from './simd-kernels.js';
+import { createSimdKernels, type BlockKernels } from './simd-kernels.js';
 
 export type FusedOptimizer = { kind: 'sgd' | 'adam'; learningRate: number };
 export type FusedKernels = 'wasm-simd' | 'js';
@@ -27,7 +28,6 @@ const EPSILON = 1e-7;
 
 /** Rows copied into wasm memory must fit its 32-bit address space with room to spare. */
 const MAX_WASM_BYTES = 2 ** 31;
-const PAGE = 65536;
 
 export type FusedSoftmaxOptions = {
   featureSize: number;
@@ -46,9 +46,12 @@ export class FusedSoftmaxLayer {
   readonly featureSize: number;
   readonly classCount: number;
   readonly kernels: FusedKernels;
-  /** Floats per stored row: featureSize padded to 8 for the SIMD loops (zeros in the padding). */
+  /** Floats per stored row: featureSize padded to 4 for the SIMD loops (zeros in the padding). */
   private readonly stride: number;
-  private readonly simd: SimdKernels | null;
+  /** SIMD kernels per class block (4 classes, then the rest), or null for JS loops. */
+  private readonly blocks: Array<{ first: number; size: number; kernels: BlockKernels }> | null;
+  /** Float offset of 8 scratch floats: the kernels' dot products out, gradients in. */
+  private readonly scratchAt: number;
   /** JS engine: one heap of floats; SIMD engine: a view of the wasm memory. */
   private heap: Float32Array;
   private next = 0;
@@ -72,20 +75,15 @@ export class FusedSoftmaxLayer {
     this.featureSize = F;
     this.classCount = C;
     this.optimizer = options.optimizer;
-    const stride = Math.ceil(F / 8) * 8;
-    const floats = (2 * C + options.reserveRows) * stride;
+    const stride = Math.ceil(F / 4) * 4;
+    const floats = (2 * C + options.reserveRows) * stride + 8;
     const wanted = options.kernels ?? 'wasm-simd';
-    const simd = wanted === 'wasm-simd' && floats * 4 <= MAX_WASM_BYTES ? createSimdKernels() : null;
-    this.simd = simd;
+    const simd = wanted === 'wasm-simd' && floats * 4 <= MAX_WASM_BYTES ? createSimdKernels(stride, floats * 4) : null;
     this.kernels = simd ? 'wasm-simd' : 'js';
     this.stride = simd ? stride : F;
-    if (simd) {
-      const pages = Math.ceil((floats * 4) / PAGE) - simd.memory.buffer.byteLength / PAGE;
-      if (pages > 0) simd.memory.grow(pages);
-      this.heap = new Float32Array(simd.memory.buffer);
-    } else {
-      this.heap = new Float32Array((2 * C + options.reserveRows) * F);
-    }
+    this.heap = simd ? new Float32Array(simd.memory.buffer) : new Float32Array((2 * C + options.reserveRows) * F + 8);
+    this.blocks = simd ? Array.from({ length: Math.ceil(C / 4) }, (_, b) => ({ first: b * 4, size: Math.min(4, C - b * 4), kernels: simd.block(Math.min(4, C - b * 4)) })) : null;
+    this.scratchAt = this.allocate(8);
     this.weightsAt = this.allocate(C * this.stride);
     this.gradAt = this.allocate(C * this.stride);
     for (let k = 0; k < F; k++) for (let c = 0; c < C; c++) this.heap[this.weightsAt + c * this.stride + k] = kernel[k * C + c];
@@ -138,12 +136,25 @@ export class FusedSoftmaxLayer {
     const { classCount: C, stride, bias, weightsAt } = this;
     if (this.logits.length < count * C) this.logits = new Float64Array(count * C);
     const out = this.logits;
-    const simd = this.simd;
-    for (let i = 0; i < count; i++) {
-      const x = rows.base + (indices ? indices[i] : i) * stride;
-      for (let c = 0; c < C; c++) {
-        const w = weightsAt + c * stride;
-        out[i * C + c] = (simd ? simd.dot(x * 4, w * 4, stride) : dotJs(this.heap, x, w, stride)) + bias[c];
+    const { heap, blocks, scratchAt } = this;
+    if (!blocks) {
+      for (let i = 0; i < count; i++) {
+        const x = rows.base + (indices ? indices[i] : i) * stride;
+        for (let c = 0; c < C; c++) out[i * C + c] = dotJs(heap, x, weightsAt + c * stride, stride) + bias[c];
+      }
+      return out;
+    }
+    for (let i = 0; i < count; i += 2) {
+      const pair = i + 1 < count;
+      const x0 = rows.base + (indices ? indices[i] : i) * stride;
+      const x1 = pair ? rows.base + (indices ? indices[i + 1] : i + 1) * stride : 0;
+      for (const { first, size, kernels } of blocks) {
+        const w = (weightsAt + first * stride) * 4;
+        if (pair) kernels.forward(x0 * 4, x1 * 4, w, scratchAt * 4);
+        else kernels.forward1(x0 * 4, w, scratchAt * 4);
+        for (let r = 0; r < (pair ? 2 : 1); r++) {
+          for (let c = 0; c < size; c++) out[(i + r) * C + first + c] = heap[scratchAt + r * size + c] + bias[first + c];
+        }
       }
     }
     return out;
@@ -183,16 +194,24 @@ export class FusedSoftmaxLayer {
       }
     }
     // dW[c] = Σ_i g[i, c] · x_i.
-    const heap = this.heap;
+    const { heap, blocks, scratchAt } = this;
     heap.fill(0, gradAt, gradAt + C * stride);
-    const simd = this.simd;
-    for (let i = 0; i < count; i++) {
-      const x = rows.base + (indices ? indices[i] : i) * stride;
-      for (let c = 0; c < C; c++) {
-        const g = logits[i * C + c];
-        if (g === 0) continue;
-        if (simd) simd.axpy((gradAt + c * stride) * 4, g, x * 4, stride);
-        else axpyJs(heap, gradAt + c * stride, g, x, stride);
+    if (!blocks) {
+      for (let i = 0; i < count; i++) {
+        const x = rows.base + (indices ? indices[i] : i) * stride;
+        for (let c = 0; c < C; c++) axpyJs(heap, gradAt + c * stride, logits[i * C + c], x, stride);
+      }
+    } else {
+      for (let i = 0; i < count; i += 2) {
+        const pair = i + 1 < count;
+        const x0 = rows.base + (indices ? indices[i] : i) * stride;
+        const x1 = pair ? rows.base + (indices ? indices[i + 1] : i + 1) * stride : 0;
+        for (const { first, size, kernels } of blocks) {
+          for (let r = 0; r < (pair ? 2 : 1); r++) for (let c = 0; c < size; c++) heap[scratchAt + r * size + c] = logits[(i + r) * C + first + c];
+          const dw = (gradAt + first * stride) * 4;
+          if (pair) kernels.backward(dw, x0 * 4, x1 * 4, scratchAt * 4);
+          else kernels.backward1(dw, x0 * 4, scratchAt * 4);
+        }
       }
     }
     this.apply();

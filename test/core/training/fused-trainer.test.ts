@@ -78,7 +78,7 @@ describe('fused head trainer', () => {
   it.each([
     ['sgd, retrain.py defaults', { learningRate: 0.01 }],
     ['sgd, class-balanced, whole validation set', { learningRate: 0.05, classBalanced: true, validationBatchSize: -1 }],
-    ['adam', { optimizer: 'adam' as const, learningRate: 0.001, trainBatchSize: 32, validationBatchSize: 20 }],
+    ['adam, odd batch sizes', { optimizer: 'adam' as const, learningRate: 0.001, trainBatchSize: 33, validationBatchSize: 21 }],
     ['sgd, inverse class weights', { learningRate: 0.05, classWeights: 'inverse' }],
     ['adam, given class weights', { optimizer: 'adam' as const, learningRate: 0.002, classWeights: 'c0=0.5,c4=3' }],
   ])('gives today’s TF.js run for the same seed (%s)', async (_name, partial) => {
@@ -106,6 +106,18 @@ describe('fused head trainer', () => {
     const auto = await run({ ...common, config }, valid);
     expect(auto.trainer).toBe('fused-wasm-simd');
     expectSameRun(auto, tfjs, 100);
+  });
+
+  it('agrees with rows that need padding (30 features) and a single block of 3 classes', async () => {
+    await useWasm();
+    const narrow = reluClusters([40, 30, 20], 30, 7, 0.8);
+    const valid = reluClusters([7, 7, 7], 30, 8, 0.8);
+    const config = { howManyTrainingSteps: 200, evalStepInterval: 20, learningRate: 0.05, trainBatchSize: 15, validationBatchSize: -1 };
+    const common = { featureSize: 30, classCount: 3, train: narrow, validation: valid };
+    const tfjs = await run({ ...common, config, trainer: 'tfjs' }, valid);
+    const fused = await run({ ...common, config }, valid);
+    expect(fused.trainer).toBe('fused-wasm-simd');
+    expectSameRun(fused, tfjs, 15);
   });
 
   it('feeds distorted features of each step through the fused step as TF.js does', async () => {
