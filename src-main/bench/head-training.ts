@@ -78,11 +78,14 @@ const PEERS: Peer[] = [
   { id: 'numpy', label: 'numpy (1 BLAS thread)', args: ['--engine', 'numpy'], env: ONE_THREAD },
 ];
 
+const PEER_TIMEOUT_MS = 240_000;
+
 /** Runs one peer; its seconds, or why not. */
 function runPeer(python: string, script: string, peer: Peer, o: HeadTrainingBenchOptions): { seconds?: number; version?: string; threads?: number; reason?: string } {
   const args = [script, ...peer.args, '--steps', String(o.steps), '--batch', String(o.batch), '--rows', String(o.rows), '--features', String(o.features), '--classes', String(o.classes)];
-  const result = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, ...peer.env }, timeout: 600_000 });
-  if (result.error) return { reason: `${python}: ${result.error.message}` };
+  // PyTorch on all cores of a busy machine can take minutes (threads wait on each other): cap it.
+  const result = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, ...peer.env }, timeout: PEER_TIMEOUT_MS });
+  if (result.error) return { reason: (result.error as { code?: string }).code === 'ETIMEDOUT' ? `did not finish in ${PEER_TIMEOUT_MS / 1000} s` : `${python}: ${result.error.message}` };
   if (result.status !== 0) return { reason: (result.stderr || result.stdout).trim().split('\n').at(-1) ?? `exit ${result.status}` };
   try {
     const line = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as { seconds: number; version: string; threads: number | null };
