@@ -59,10 +59,16 @@ export function resolveClassWeights(value: string | undefined, train: SplitFeatu
     return out;
   }
   if (!classNames) throw new CoreError('INVALID_ARGUMENT', '--class_weights names classes, but the trainer was not given the class names.');
-  for (const [label, weight] of spec.weights) {
-    const index = classNames.indexOf(label);
-    if (index < 0) throw new CoreError('INVALID_ARGUMENT', `--class_weights: no class "${label}" in this dataset. Classes: ${classNames.join(', ')}.`);
-    out[index] = weight;
-  }
+  checkClassWeightNames(value, classNames);
+  for (const [label, weight] of spec.weights) out[classNames.indexOf(label)] = weight;
   return out;
+}
+
+/** Throws INVALID_ARGUMENT when given weights name a class the dataset does not have (checked before any work). */
+export function checkClassWeightNames(value: string | undefined, classNames: readonly string[]): void {
+  const spec = parseClassWeights(value ?? 'none');
+  if (spec.kind !== 'given') return;
+  for (const label of spec.weights.keys()) {
+    if (!classNames.includes(label)) throw new CoreError('INVALID_ARGUMENT', `--class_weights: no class "${label}" in this dataset. Classes: ${classNames.join(', ')}.`);
+  }
 }
