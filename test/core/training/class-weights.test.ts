@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useWasm } from '../../helpers/tf.js';
 import { createRandom } from '../../../src-main/core/random.js';
 import { CoreError } from '../../../src-main/core/errors.js';
-import { HYPERPARAMETERS, parseClassWeights, predictProbabilities, resolveClassWeights, resolveConfig, trainHead, type SplitFeatures } from '../../../src-main/core/training/index.js';
+import { HYPERPARAMETERS, checkClassWeightNames, parseClassWeights, predictProbabilities, resolveClassWeights, resolveConfig, trainHead, type SplitFeatures } from '../../../src-main/core/training/index.js';
 import { CONFIG_FLAGS, checkRequest } from '../../../src-main/cli/requests.js';
 
 /** Two overlapping Gaussian classes: `counts[c]` images of class c. */
@@ -77,6 +77,10 @@ describe('class weights', () => {
     expect(Array.from(resolveClassWeights('few=3', train, 2, ['many', 'few'])!)).toEqual([1, 3]);
     expect(() => resolveClassWeights('daisy=2', train, 2, ['many', 'few'])).toThrow(/no class "daisy" in this dataset\. Classes: many, few/);
     expect(() => resolveClassWeights('few=2', train, 2)).toThrow(/was not given the class names/);
+    // The training job checks names before any work (no train split needed).
+    expect(() => checkClassWeightNames('few=2,daisy=1', ['many', 'few'])).toThrow(/no class "daisy"/);
+    expect(() => checkClassWeightNames('inverse', ['many', 'few'])).not.toThrow();
+    expect(() => checkClassWeightNames(undefined, ['many', 'few'])).not.toThrow();
   });
 
   it.each([
