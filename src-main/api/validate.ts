@@ -56,7 +56,7 @@ const trainingConfig = z
     Object.fromEntries(
       HYPERPARAMETERS.map((h) => {
         if (h.type === 'boolean') return [h.key, z.boolean()];
-        if (h.type === 'string') return [h.key, h.choices ? z.enum(h.choices as [string, ...string[]]) : id];
+        if (h.type === 'string') return [h.key, h.choices ? z.enum(h.choices as [string, ...string[]]) : h.pattern ? id.regex(new RegExp(h.pattern), `must match ${h.flag}'s form (see its help)`) : id];
         let n = h.type === 'integer' ? z.number().int() : z.number().finite();
         if (h.min !== undefined) n = n.min(h.min);
         if (h.max !== undefined) n = n.max(h.max);

@@ -18,6 +18,7 @@ import { createDecodePool, decodeImage, type DecodePool, type PreprocessSpec } f
 import type { FeatureExtractor, ModelInfo } from '../core/models/types.js';
 import { loadLayersModelFromDir } from '../core/tf/file-io.js';
 import { ARCHITECTURES, loadSharedArchitecture, SHARED_ARCHITECTURES } from './architectures.js';
+import { headTrainingReport } from './head-training.js';
 import { findSharedDir, listImages, makeSyntheticImages, type BenchImage } from './dataset.js';
 import {
   activateTfjs,
@@ -500,6 +501,7 @@ async function main(): Promise<void> {
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   }
 
+  process.stdout.write(`${await headTrainingReport(options.quick ? { rounds: 1, steps: 1000 } : { rounds: options.repeats })}\n`); // head training vs PyTorch (head-training.ts)
   printReport({ options, machine, imageSource, engines, rows, heads, decodeResult, notes, durationS: (performance.now() - startedAt) / 1000 });
 }
 

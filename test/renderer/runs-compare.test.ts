@@ -7,6 +7,7 @@ const baseConfig: TrainingConfig = {
   architecture: 'mobilenet_v2_0.35_224', howManyTrainingSteps: 500, learningRate: 0.01, optimizer: 'sgd', trainBatchSize: 100,
   validationBatchSize: 100, testBatchSize: -1, evalStepInterval: 10, testingPercentage: 10, validationPercentage: 10,
   flipLeftRight: false, randomCrop: 0, randomScale: 0, randomBrightness: 0, hiddenUnits: 0, classBalanced: false, seed: 1,
+  classWeights: 'none',
 };
 
 function run(id: string, patch: Partial<RunSummary> = {}, config: Partial<TrainingConfig> = {}): RunSummary {

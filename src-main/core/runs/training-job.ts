@@ -10,7 +10,7 @@ import { assertTrainable, resplit, type Dataset, type DatasetImage } from '../da
 import { computeBottlenecks, type BottleneckCache, type BottleneckProgress } from '../bottlenecks/index.js';
 import { decodeImage, type Distortion } from '../images/index.js';
 import type { FeatureExtractor, ModelInfo } from '../models/types.js';
-import { hasDistortions, trainHead, predictProbabilities, type MetricPoint, type SplitFeatures, type TrainingConfig } from '../training/index.js';
+import { checkClassWeightNames, hasDistortions, trainHead, predictProbabilities, type MetricPoint, type SplitFeatures, type TrainingConfig } from '../training/index.js';
 import { evaluatePredictions, type EvaluationSummary } from '../evaluation/index.js';
 import { createRandom } from '../random.js';
 import { fileSaveHandler, writeAtomic } from '../tf/file-io.js';
@@ -96,6 +96,7 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
     const dataset = resplit(options.dataset, config.validationPercentage, config.testingPercentage);
     assertTrainable(dataset);
     const classes = dataset.classes.map((c) => c.name);
+    checkClassWeightNames(config.classWeights, classes); // before loading the model or computing bottlenecks
 
     phase('loading', `Loading ${model.name}`);
     const extractor = await timed('modelLoadMs', options.getExtractor);
@@ -153,6 +154,7 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         config,
         featureSize,
         classCount: classes.length,
+        classNames: classes,
         train: pack(bySplit.train, featureSize),
         validation: pack(bySplit.validation, featureSize),
         distortedFeatures,

@@ -3,6 +3,7 @@
  * the renderer's form and validation are all generated from it.
  */
 import { CoreError } from '../errors.js';
+import { CLASS_WEIGHTS_PATTERN, parseClassWeights } from './class-weights.js';
 import type { HyperparameterSpec, Preset, TrainingConfig } from './types.js';
 
 export type { HyperparameterSpec, Preset, TrainingConfig } from './types.js';
@@ -25,6 +26,7 @@ export const HYPERPARAMETERS: readonly HyperparameterSpec[] = [
   { key: 'randomBrightness', flag: 'random_brightness', type: 'number', default: 0, min: 0, max: 100, help: 'A percentage by which to randomly multiply the training images’ pixel values.' },
   { key: 'hiddenUnits', flag: 'hidden_units', type: 'integer', default: 0, min: 0, max: 4096, help: 'Width of an optional ReLU hidden layer before the softmax (0 = none, as retrain.py).' },
   { key: 'classBalanced', flag: 'class_balanced', type: 'boolean', default: false, help: 'Sample training batches evenly across classes instead of uniformly over images.' },
+  { key: 'classWeights', flag: 'class_weights', type: 'string', default: 'none', pattern: CLASS_WEIGHTS_PATTERN, help: 'Weight of each class in the loss: none, inverse (inverse frequency over the training images) or label=weight pairs such as daisy=2,roses=0.5 (others weigh 1).' },
   { key: 'seed', flag: 'seed', type: 'integer', default: 0, min: 0, max: 2 ** 31 - 1, help: 'Random seed: the same seed and data give the same metrics.' },
 ];
 
@@ -73,6 +75,7 @@ function checkValue(spec: HyperparameterSpec, value: unknown): unknown {
     case 'string':
       if (typeof value !== 'string' || value.length === 0) fail('must be a non-empty string');
       if (spec.choices && !spec.choices.includes(value as string)) fail(`must be one of ${spec.choices.join(', ')}`);
+      if (spec.key === 'classWeights') parseClassWeights(value as string);
       return value;
     default: {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail('must be a number');

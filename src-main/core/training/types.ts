@@ -25,6 +25,8 @@ export type TrainingConfig = {
   /** 0 = softmax layer only; >0 adds one ReLU hidden layer of this width. */
   hiddenUnits: number;
   classBalanced: boolean;
+  /** Loss weight per class: `none`, `inverse` (inverse frequency) or `label=weight,…` (see class-weights.ts). */
+  classWeights: string;
   seed: number;
 };
 
@@ -38,6 +40,8 @@ export type HyperparameterSpec = {
   min?: number;
   max?: number;
   choices?: string[];
+  /** For free-text strings: the accepted shape as a regular expression (the API's validator uses it). */
+  pattern?: string;
   help: string;
 };
 
