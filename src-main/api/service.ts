@@ -20,6 +20,7 @@ import { createClassifyApi } from './service/classify.js';
 import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
+import { createHealthApi } from './service/health.js';
 import { createModelsApi } from './service/models.js';
 import { createRunsApi } from './service/runs.js';
 import { createEngineArea, DEFAULT_SETTINGS } from './service/settings.js';
@@ -87,6 +88,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
+    ...createHealthApi({ datasets, models, cache, features, engine, emit: events.emit }),
   };
 
   return {
