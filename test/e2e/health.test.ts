@@ -1,0 +1,118 @@
+/**
+ * Data health in Chromium against the real service, on real flower photos and the shared
+ * MobileNetV2: run the audit (cancel once, then to the end), move a suspect to its suggested
+ * class and undo it, exclude a photo and restore it — on disk, in the fix log, in the
+ * dataset's counts. Screenshots of the view in both themes go to test-results/screenshots/
+ * and /tmp/shots/health-*.png.
+ */
+import { access, copyFile, cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasShared, sharedPath } from '../helpers/tf.js';
+import { hasChromium, importModel, openDataset, screenshot, startApp, type App } from './helpers.js';
+
+const SHOTS = '/tmp/shots';
+const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
+
+async function shot(page: Page, name: string): Promise<void> {
+  const file = await screenshot(page, name);
+  await mkdir(SHOTS, { recursive: true });
+  await copyFile(file, path.join(SHOTS, `${name}.png`));
+}
+
+const notice = (page: Page) => page.getByTestId('health-notice');
+
+describe.skipIf(!hasChromium || !hasShared)('Data health view', () => {
+  let app: App;
+  let root: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    root = path.join(app.baseDir, 'flowers');
+    await cp(sharedPath('datasets', 'flower_photos_small'), root, { recursive: true });
+    await rm(path.join(root, 'LICENSE.txt'), { force: true });
+    // Two daisies filed under tulips, and a smaller re-compressed copy of a rose: something to find.
+    for (const name of (await readdir(path.join(root, 'daisy'))).sort().slice(5, 7)) await rename(path.join(root, 'daisy', name), path.join(root, 'tulips', name));
+    const rose = (await readdir(path.join(root, 'roses'))).sort()[3];
+    await writeFile(path.join(root, 'roses', `copy-${rose}`), await sharp(path.join(root, 'roses', rose)).resize(200).jpeg({ quality: 70 }).toBuffer());
+    // TF.js in a worker: no ONNX conversion, so the time goes to the audit itself.
+    await app.service.updateSettings({ featureEngine: 'tfjs' });
+  }, 120_000);
+  afterAll(async () => app?.close());
+
+  it('runs the audit with progress and cancel, moves a suspect and undoes it, excludes a photo and restores it', async () => {
+    const { page } = app;
+    expect(await openDataset(page, root)).toBe('summary');
+    await importModel(page, sharedPath('models', 'mobilenet_v2_0.35_224'), 'MobileNetV2 shared');
+    await page.getByRole('button', { name: /Data health/ }).click();
+    await page.getByRole('heading', { name: 'Data health', level: 1 }).waitFor();
+
+    // Start, see progress, cancel.
+    await page.getByRole('button', { name: 'Run the audit', exact: true }).click();
+    await page.getByTestId('health-progress').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(notice(page).textContent({ timeout: 60_000 })).resolves.toContain('Audit cancelled');
+
+    // Then to the end.
+    await page.getByRole('button', { name: 'Run the audit', exact: true }).click();
+    await page.getByTestId('health-stats').waitFor({ timeout: 300_000 });
+    await page.getByTestId('health-item').first().waitFor();
+    const suspects = page.getByTestId('health-suspects').getByTestId('health-item');
+    expect(await suspects.count()).toBeGreaterThan(0);
+    await expect(page.getByTestId('health-duplicates').textContent()).resolves.toContain('roses/copy-');
+    await page.getByTestId('health-balance').waitFor();
+    // The images are drawn (the image route serves the dataset's files).
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="health-suspects"] img')].some((img) => (img as HTMLImageElement).naturalWidth > 0), null, { timeout: 30_000 });
+    await shot(page, 'health-light');
+    await page.getByTestId('theme-toggle').click();
+    await shot(page, 'health-dark');
+    await page.getByTestId('theme-toggle').click();
+
+    // Move the top suspect to the class it looks like.
+    const first = suspects.first();
+    const suspectPath = (await first.getAttribute('data-path'))!;
+    const moveButton = first.getByRole('button', { name: new RegExp(`^Move ${suspectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to (?!the chosen)`) });
+    const suggested = (await moveButton.textContent())!.replace('Move to ', '').trim();
+    const before = Number(await page.getByTestId('health-stats').locator('.stat').first().locator('.value').textContent());
+    await moveButton.click();
+    await expect(notice(page).textContent()).resolves.toContain(`Moved ${suspectPath} to ${suggested}`);
+    const movedTo = path.join(root, suggested, path.basename(suspectPath));
+    expect(await exists(movedTo)).toBe(true);
+    expect(await exists(path.join(root, ...suspectPath.split('/')))).toBe(false);
+    await expect(page.getByTestId('health-moves').textContent()).resolves.toContain(`${suspectPath} → ${suggested}/`);
+    await expect(page.getByTestId('health-bottlenecks').textContent()).resolves.toMatch(/0 from cache, 0 computed, \d+ reused/);
+    await expect(page.getByTestId('health-suspects').locator(`[data-path="${suspectPath}"]`).count()).resolves.toBe(0);
+    await shot(page, 'health-after-move');
+
+    // Undo it.
+    await page.getByRole('button', { name: `Undo move of ${suspectPath}` }).click();
+    await expect(notice(page).textContent()).resolves.toContain('Move undone');
+    expect(await exists(path.join(root, ...suspectPath.split('/')))).toBe(true);
+    expect(await exists(movedTo)).toBe(false);
+    await expect(page.getByTestId('health-moves').textContent()).resolves.toContain('undone');
+
+    // Exclude an outlier (or, without one, another suspect), then restore it.
+    const candidate = (await page.getByTestId('health-outliers').getByTestId('health-item').count()) > 0
+      ? page.getByTestId('health-outliers').getByTestId('health-item').first()
+      : suspects.nth(1);
+    const excludedPath = (await candidate.getAttribute('data-path'))!;
+    await candidate.getByRole('button', { name: `Exclude ${excludedPath}` }).click();
+    await expect(notice(page).textContent()).resolves.toContain(`Excluded ${excludedPath}`);
+    await expect(page.getByTestId('health-excluded').textContent()).resolves.toContain(excludedPath);
+    await expect(page.getByTestId('health-stats').locator('.stat').first().locator('.value').textContent()).resolves.toBe(String(before - 1));
+    expect(await exists(path.join(root, ...excludedPath.split('/')))).toBe(true);
+    await page.getByTestId('nav-dataset').click();
+    await expect(page.getByTestId('dataset-image-count').textContent()).resolves.toBe(String(before - 1));
+    await page.getByRole('button', { name: /Data health/ }).click();
+    await shot(page, 'health-excluded');
+
+    await page.getByRole('button', { name: `Restore ${excludedPath}` }).click();
+    await expect(notice(page).textContent()).resolves.toContain(`Restored ${excludedPath}`);
+    await expect(page.getByTestId('health-excluded').textContent()).resolves.toContain('Excluded (0)');
+    await page.getByTestId('nav-dataset').click();
+    await expect(page.getByTestId('dataset-image-count').textContent()).resolves.toBe(String(before));
+    expect(app.consoleErrors).toEqual([]);
+  }, 600_000);
+});
