@@ -25,6 +25,7 @@ export class HealthState {
   #datasetId = $state<string | null>(null);
   #busy = $state<string | null>(null);
   #notice = $state<string | null>(null);
+  #lastMove = $state<string | null>(null);
   /** Images sent from Results, with where they came from (the run's dataset folder). */
   focus = $state.raw<{ title: string; root: string; items: { absolute: string; label: string; suggested: string }[] } | null>(null);
 
@@ -43,6 +44,10 @@ export class HealthState {
   /** The path (or fix id) whose fix is in flight. */
   get busy(): string | null {
     return this.#busy;
+  }
+  /** The id of the move the notice reports (its Undo), or null. */
+  get lastMove(): string | null {
+    return this.#lastMove;
   }
   /** What the last fix did, for a person. */
   get notice(): string | null {
@@ -105,6 +110,8 @@ export class HealthState {
       this.#fixes = { fixes: result.fixes, excluded: result.excluded };
       if (result.report) this.#report = result.report;
       this.#notice = done;
+      const latest = result.fixes.at(-1);
+      this.#lastMove = key === latest?.from && !latest.undoneAt ? latest.id : null;
       return true;
     } catch (error) {
       handleError(error, 'Fix');
