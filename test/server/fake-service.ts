@@ -116,6 +116,15 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     classify: async () => ({ source: 'x', predictions: [], durationMs: 1, preprocessMs: 0, inferenceMs: 1, engine: 'fake' }),
     getCacheInfo: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
     clearCache: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
+    // ── data health ──
+    runAudit: (req) => notFound(`Dataset ${req.datasetId}`),
+    cancelAudit: async () => ({ cancelled: false }),
+    getAudit: async () => null,
+    listFixes: async () => ({ fixes: [], excluded: [] }),
+    moveImage: (req) => notFound(`Dataset ${req.datasetId}`),
+    undoFix: (req) => notFound(`Dataset ${req.datasetId}`),
+    excludeImages: (req) => notFound(`Dataset ${req.datasetId}`),
+    restoreImages: (req) => notFound(`Dataset ${req.datasetId}`),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
   // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an
