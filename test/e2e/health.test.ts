@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src-main/api/contract.js';
 import { hasShared, sharedPath } from '../helpers/tf.js';
 import { hasChromium, importModel, openDataset, screenshot, startApp, type App } from './helpers.js';
 
@@ -114,6 +115,29 @@ describe.skipIf(!hasChromium || !hasShared)('Data health view', () => {
     await waitText(page, 'health-excluded', 'Excluded (0)');
     await page.getByTestId('nav-dataset').click();
     await expect(page.getByTestId('dataset-image-count').textContent()).resolves.toBe(String(before));
+    // Results' misclassified images open the same actions: train a short run (every bottleneck cached), send its mistakes here, exclude one.
+    const finished = new Promise<RunSummary>((resolve) => {
+      const off = app.service.on('run.finished', (r) => (off(), resolve(r)));
+    });
+    // The page's dataset id: ids are stable per folder, so opening it again here gives the same.
+    const { id: datasetId } = await app.service.openDataset({ path: root });
+    await app.service.startTraining({ datasetId, config: { architecture: (await app.service.listModels({})).find((m) => m.name === 'MobileNetV2 shared')!.id, howManyTrainingSteps: 30 } });
+    const run = await finished;
+    expect(run.phases).toMatchObject({ bottlenecksComputed: 0 });
+    await page.getByTestId('nav-results').click();
+    await page.getByTestId('results-run').selectOption(run.id);
+    await page.locator(`[data-testid="results-summary"][data-run-id="${run.id}"]`).waitFor({ timeout: 60_000 });
+    await page.getByTestId('fix-in-health').click();
+    const focusItem = page.getByTestId('health-focus').getByTestId('health-item').first();
+    await focusItem.waitFor();
+    const fromResults = (await focusItem.getAttribute('data-path'))!;
+    await focusItem.getByRole('button', { name: `Exclude ${fromResults}` }).click();
+    await waitText(page, 'health-notice', `Excluded ${fromResults}`);
+    await waitText(page, 'health-excluded', fromResults);
+    await page.getByRole('button', { name: `Restore ${fromResults}` }).click();
+    await waitText(page, 'health-notice', `Restored ${fromResults}`);
+    await waitText(page, 'health-excluded', 'Excluded (0)');
+
     // The one 409 is the cancelled audit's answer (CANCELLED travels as HTTP 409); nothing else went wrong.
     expect(app.consoleErrors.filter((e) => !e.includes('status of 409'))).toEqual([]);
   }, 600_000);
