@@ -5,8 +5,9 @@
  *
  * After a fix the dataset is rescanned (the scan index: only a moved file is read again) and
  * the checks are recomputed from the audit's features, kept in memory by content hash (a move
- * keeps a file's bytes, so its features; a restored file's come from the disk cache): no
- * bottleneck is computed.
+ * keeps a file's bytes, so its features); a file the audit did not see (restored) or a dataset
+ * too large to keep (MAX_KEPT_FLOATS) reads the disk cache. No bottleneck is computed: a file
+ * with no cached features is left out of the recheck and counted as `failed`.
  */
 import { bottleneckKey, computeBottlenecks, type BottleneckCache, type FeatureEngine } from '../../core/bottlenecks/index.js';
 import { excludeFiles, exclusionsFile, fixLogFile, moveToClass, readExclusions, readFixLog, restoreFiles, undoMove, type Dataset } from '../../core/dataset/index.js';
@@ -40,6 +41,12 @@ type AuditState = {
   keyOf: (contentHash: string) => string;
 };
 
+/**
+ * Most feature values an audit keeps in memory for the fixes' rechecks (128 MiB: 25,000
+ * MobileNet vectors); a larger dataset's rechecks read the disk cache instead.
+ */
+const MAX_KEPT_FLOATS = 32 * 1024 * 1024;
+
 const excludedCount = (dataset: Dataset): number => dataset.issues.filter((i) => i.code === 'EXCLUDED').length;
 
 export function createHealthApi(deps: HealthDeps): HealthApi {
@@ -67,10 +74,7 @@ export function createHealthApi(deps: HealthDeps): HealthApi {
         const known = state.vectors.get(image.contentHash);
         if (known) return reused++, known;
         const cached = await deps.cache.get(state.keyOf(image.contentHash));
-        if (cached) {
-          state.vectors.set(image.contentHash, cached);
-          return fromCache++, cached;
-        }
+        if (cached) return fromCache++, cached;
         return failed++, undefined;
       }),
     );
@@ -139,10 +143,12 @@ export function createHealthApi(deps: HealthDeps): HealthApi {
         const options = { folds, seed, duplicateThreshold };
         const health = await checks(datasetId, dataset, bottlenecks.vectors, bottlenecks.featureSize, options, controller.signal);
         const vectors = new Map<string, Float32Array>();
-        images.forEach((image, i) => {
-          const v = bottlenecks.vectors[i];
-          if (v) vectors.set(image.contentHash, v);
-        });
+        if (images.length * bottlenecks.featureSize <= MAX_KEPT_FLOATS) {
+          images.forEach((image, i) => {
+            const v = bottlenecks.vectors[i];
+            if (v) vectors.set(image.contentHash, v);
+          });
+        }
         const { stats } = bottlenecks;
         const report: AuditReport = {
           ...health,
@@ -178,7 +184,10 @@ export function createHealthApi(deps: HealthDeps): HealthApi {
     excludeImages: async ({ datasetId, paths, reason }) => {
       const dataset = datasets.get(datasetId);
       // Checked before anything is written: an unknown path fails the whole request.
-      const entries = paths.map((p) => ({ path: imageOf(dataset, p).relativePath, contentHash: imageOf(dataset, p).contentHash, ...(reason ? { reason } : {}) }));
+      const entries = paths.map((p) => {
+        const image = imageOf(dataset, p);
+        return { path: image.relativePath, contentHash: image.contentHash, ...(reason ? { reason } : {}) };
+      });
       return fix(datasetId, (_root, dir) => excludeFiles(exclusionsFile(dir), entries));
     },
     restoreImages: ({ datasetId, paths }) => fix(datasetId, (_root, dir) => restoreFiles(exclusionsFile(dir), paths)),
