@@ -20,6 +20,8 @@ import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js';
 import type { ClassifyResult } from '../core/classify/types.js';
+import type { HealthReport } from '../core/health/types.js';
+import type { Exclusion, MoveFix } from '../core/dataset/fix-types.js';
 
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 // Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
@@ -32,6 +34,8 @@ export type { BottleneckProgress } from '../core/bottlenecks/types.js';
 export { SPLITS, type DatasetIssue, type Split } from '../core/dataset/types.js';
 export type { DownloadProgress, GraphEdge, GraphGroup, GraphNode, ModelFormat, ModelGraph } from '../core/models/data-types.js';
 export type { ClassifyResult, Prediction } from '../core/classify/types.js';
+export type { HealthReport, Suspect, DuplicateGroup, DuplicateKind, Outlier, ClassBalance, BalanceReport } from '../core/health/types.js';
+export type { Exclusion, MoveFix } from '../core/dataset/fix-types.js';
 
 // ───────────────────────────── enumerations ─────────────────────────────
 // The validators, the views and the CLI read these; nobody repeats the values.
@@ -145,6 +149,29 @@ export type ImageInput = { path: string } | { dataBase64: string; name: string }
 /** A classification as clients get it: what was classified, and core's result. */
 export type Classification = { source: string } & ClassifyResult;
 
+// ───────────────────────────── data health ─────────────────────────────
+
+/** A data-health audit of an open dataset, as the app and `retrain-studio audit` show it. Paths are dataset-relative. */
+export type AuditReport = HealthReport & {
+  datasetId: string;
+  /** The dataset folder (absolute): thumbnails are `root` + `/` + a path. */
+  root: string;
+  modelId: string;
+  modelName: string;
+  /** Where the features came from: the disk cache, computed now, or (after a fix) the audit's features kept in memory. */
+  bottlenecks: { total: number; fromCache: number; computed: number; reused: number; failed: number; engine: string };
+  /** Images left out by the exclusion list. */
+  excluded: number;
+  /** ISO 8601. */
+  createdAt: string;
+};
+
+/** A dataset's fixes: the move log (newest last) and the exclusion list. */
+export type FixState = { fixes: MoveFix[]; excluded: Exclusion[] };
+
+/** What a fix answers: the dataset rescanned (no file re-read but the moved one), the fixes, and the checks recomputed from the audit's features (null before any audit). */
+export type FixResult = FixState & { dataset: DatasetSummary; report: AuditReport | null };
+
 // ───────────────────────────── the method table ─────────────────────────────
 
 /**
@@ -212,6 +239,17 @@ export const METHODS = {
   captureImage: method<{ datasetId: string; className: string; dataBase64: string }, { path: string; dataset: DatasetSummary }>(
     'Writes a JPEG (a webcam frame) as a new file in a class folder of an open dataset (never replacing one), then rescans the dataset.',
   ),
+  // ── data health ──
+  runAudit: method<{ datasetId: string; modelId: string; folds?: number; seed?: number; duplicateThreshold?: number }, AuditReport>(
+    'Data health of an open dataset on its bottlenecks (cached ones reused): mislabel suspects, duplicates and leakage, outliers, class balance. health.progress events; CANCELLED by cancelAudit.',
+  ),
+  cancelAudit: method<{ datasetId: string }, { cancelled: boolean }>('Stops the audit of a dataset (runAudit then fails with CANCELLED); false when none was running.'),
+  getAudit: method<{ datasetId: string }, AuditReport | null>('The latest audit of a dataset in this process (updated by every fix), or null.'),
+  listFixes: method<{ datasetId: string }, FixState>('The move log and exclusion list of a dataset.'),
+  moveImage: method<{ datasetId: string; path: string; toClass: string }, FixResult>('Moves a photo (dataset-relative path) into another class folder on disk, never overwriting; logged so it can be undone.'),
+  undoFix: method<{ datasetId: string; fixId: string }, FixResult>('Moves a logged photo back where it was.'),
+  excludeImages: method<{ datasetId: string; paths: string[]; reason?: string }, FixResult>('Leaves photos out of the dataset (scan, split, training, checks) without touching the files.'),
+  restoreImages: method<{ datasetId: string; paths: string[] }, FixResult>('Takes photos off the exclusion list.'),
 } as const satisfies Record<string, MethodMeta<never, unknown>>;
 
 type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;
@@ -251,6 +289,12 @@ export const EVENTS = {
   'engine.changed': event<EngineStatus>('The backend or bottleneck engine changed.'),
   // ── label a folder ──
   'labelFolder.progress': event<{ root: string } & LabelFolderProgress>('Images of a folder labelled so far, images/s and the estimated time left (null until known).'),
+
+  // ── data health ──
+  'health.progress': event<{ datasetId: string; phase: 'bottlenecks' | 'checks'; message: string; done: number; total: number }>(
+    'While an audit runs: bottlenecks read or computed (done of total images), then each check (message names it).',
+  ),
+  'dataset.changed': event<DatasetSummary>('A fix (move, undo, exclude, restore) changed an open dataset: its new summary.'),
 } as const satisfies Record<string, EventMeta>;
 
 /** Events only the desktop host sends (on the same IPC channel): the user chose a folder from the application menu. */

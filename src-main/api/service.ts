@@ -23,6 +23,7 @@ import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
 import { createLabelFolderApi } from './service/label-folder.js';
+import { createHealthApi } from './service/health.js';
 import { createModelsApi } from './service/models.js';
 import { createRunsApi } from './service/runs.js';
 import { createEngineArea, DEFAULT_SETTINGS } from './service/settings.js';
@@ -93,6 +94,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createCrossValidateApi({ runs, cache, features, engine, datasets }),
     ...createLabelFolderApi({ runs, models, extractors, classifiers, access, emit: events.emit }),
     ...createCaptureApi({ datasets }),
+    ...createHealthApi({ datasets, models, cache, features, engine, emit: events.emit }),
   };
 
   return {

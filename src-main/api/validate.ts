@@ -152,6 +152,23 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
       dataBase64: z.string().min(1).max(LIMITS.imageBase64Chars).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64'),
     })
     .strict(),
+  // ── data health ──
+  runAudit: z
+    .object({
+      datasetId: id,
+      modelId: id,
+      folds: z.number().int().min(2).max(20).optional(),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+      duplicateThreshold: z.number().gt(0).max(1).optional(),
+    })
+    .strict(),
+  cancelAudit: z.object({ datasetId: id }).strict(),
+  getAudit: z.object({ datasetId: id }).strict(),
+  listFixes: z.object({ datasetId: id }).strict(),
+  moveImage: z.object({ datasetId: id, path, toClass: z.string().min(1).max(LIMITS.nameChars) }).strict(),
+  undoFix: z.object({ datasetId: id, fixId: id }).strict(),
+  excludeImages: z.object({ datasetId: id, paths: z.array(path).min(1).max(LIMITS.pageSize), reason: z.string().max(LIMITS.nameChars).optional() }).strict(),
+  restoreImages: z.object({ datasetId: id, paths: z.array(path).min(1).max(LIMITS.pageSize) }).strict(),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */

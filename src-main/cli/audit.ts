@@ -1,19 +1,16 @@
 /**
  * `retrain-studio audit`: data health of a dataset on its bottlenecks — mislabel suspects,
- * near-duplicates and leakage, outliers, class balance. Runs in-process on core (the
- * contract has no audit request yet), with the same dataset scan, model store and
- * bottleneck cache as `retrain`, so features a run computed are reused, and the reverse.
+ * near-duplicates and leakage, outliers, class balance. It sends the app's own requests
+ * (openDataset, importModel, runAudit) to an in-process service, so the CLI and the Data
+ * health view run one implementation on one bottleneck cache and the same exclusion list.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreError } from '../core/errors.js';
 import { defaultDataDir } from '../core/paths.js';
-import { scanDataset } from '../core/dataset/index.js';
-import { computeBottlenecks, createBottleneckCache } from '../core/bottlenecks/index.js';
-import { selectEngine } from '../core/engine/index.js';
-import { createModelStore, loadFeatureExtractor } from '../core/models/index.js';
-import { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_FOLDS, healthInputFromDataset, runHealthChecks, type HealthReport } from '../core/health/index.js';
+import { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_FOLDS } from '../core/health/index.js';
 import { HYPERPARAMETERS } from '../core/training/index.js';
+import type { AuditReport, HealthReport } from '../api/contract.js';
 import { inputRange, parseFlags } from './flags.js';
 import type { Output } from './output.js';
 import { createService } from '../api/service.js';
@@ -54,22 +51,6 @@ export function auditJson(report: HealthReport): unknown {
   };
 }
 
-/** Imports `--model_dir` with the service (same validation, defaults and imports registry as `retrain`); returns the model id. */
-async function importThroughService(dataDir: string, flags: Record<string, string | boolean | undefined>, range: ReturnType<typeof inputRange>): Promise<string> {
-  const service = await createService({ dataDir });
-  try {
-    const model = await send(
-      service,
-      'importModel',
-      { path: flags.model_dir, bottleneckNode: flags.bottleneck_node, ...(range ? { spec: { normalization: range } } : {}) },
-      { path: 'model_dir', bottleneckNode: 'bottleneck_node', spec: 'input_range' },
-    );
-    return model.id;
-  } finally {
-    await service.close();
-  }
-}
-
 export async function auditCommandMain(argv: string[], out: Output): Promise<number> {
   const flags = parseFlags(argv, {
     image_dir: text, architecture: text, model_dir: text, bottleneck_node: text, input_range: text, bottleneck_dir: text,
@@ -86,45 +67,47 @@ export async function auditCommandMain(argv: string[], out: Output): Promise<num
   const validationPercent = numberFlag(flags, 'validation_percentage', (n) => n >= 0 && n <= 90, 'a percentage from 0 to 90') ?? 10;
   const testPercent = numberFlag(flags, 'testing_percentage', (n) => n >= 0 && n <= 90, 'a percentage from 0 to 90') ?? 10;
   const range = inputRange(flags.input_range);
-  const { backend } = checkRequest('updateSettings', { backend: flags.backend }, { backend: 'backend' });
+  const settings = checkRequest('updateSettings', { backend: flags.backend }, { backend: 'backend' });
   const dataDir = typeof flags.data_dir === 'string' ? path.resolve(flags.data_dir) : defaultDataDir();
 
-  const engine = await selectEngine({ force: backend === undefined || backend === 'auto' ? undefined : backend });
-  out.line(`Engine: TF.js ${engine.backend}.`);
-  const dataset = await scanDataset(path.resolve(flags.image_dir), {
-    validationPercent,
-    testPercent,
-    onProgress: (done, total) => out.progress('scanning', { done, total, unit: 'files' }),
-  }).finally(() => out.endProgress());
-  out.line(`Dataset ${dataset.root}: ${dataset.classes.length} classes, ${dataset.imageCount} images.`);
-  if (dataset.classes.length < 2) throw new CoreError('DATASET_INVALID', `${dataset.root} needs at least two class folders with images for an audit.`);
-
-  const store = createModelStore({ dir: path.join(dataDir, 'models') });
-  // A --model_dir is imported as `retrain` imports it: through the service, after the hosts' validator.
-  const importedId = typeof flags.model_dir === 'string' ? await importThroughService(dataDir, flags, range) : undefined;
-  const model = await store.resolve(importedId ?? (typeof flags.architecture === 'string' ? flags.architecture : String(HYPERPARAMETERS.find((h) => h.key === 'architecture')?.default)));
-  out.line(`Model ${model.name}: bottleneck ${model.bottleneckNode} (${model.featureSize}).`);
-  const extractor = await loadFeatureExtractor(model);
-  let report: HealthReport;
+  const service = await createService({ dataDir, ...(typeof flags.bottleneck_dir === 'string' ? { cacheDir: path.resolve(flags.bottleneck_dir) } : {}) });
+  let report: AuditReport;
   try {
-    const images = dataset.classes.flatMap((c) => c.images);
-    const cache = createBottleneckCache({ dir: typeof flags.bottleneck_dir === 'string' ? path.resolve(flags.bottleneck_dir) : path.join(dataDir, 'bottlenecks') });
-    const bottlenecks = await computeBottlenecks({
-      images,
-      extractor,
-      cache,
-      onProgress: (p) => out.progress('bottlenecks', { done: p.done, total: p.total, unit: 'images', note: `${p.fromCache} cached`, ratePerSecond: p.imagesPerSecond, etaMs: p.etaMs }),
-    }).finally(() => out.endProgress());
-    out.line(`Bottlenecks: ${bottlenecks.stats.fromCache} from cache, ${bottlenecks.stats.computed} computed, ${bottlenecks.stats.failed} unreadable.`);
-    report = await runHealthChecks(healthInputFromDataset(dataset, bottlenecks.vectors, bottlenecks.featureSize), {
-      folds,
-      seed,
-      duplicateThreshold: threshold,
-      onPhase: (message) => out.line(`${message}…`),
+    if (settings.backend !== undefined) await send(service, 'updateSettings', settings);
+    out.line((await send(service, 'getEngine', {})).summary);
+    const offScan = service.on('dataset.progress', (p) =>
+      p.phase === 'listing' ? out.progress('listing', { done: p.total, total: 0, unit: 'files' }) : out.progress('scanning', { done: p.done, total: p.total, unit: 'files' }),
+    );
+    const dataset = await send(service, 'openDataset', { path: flags.image_dir, validationPercent, testPercent }, { path: 'image_dir', validationPercent: 'validation_percentage', testPercent: 'testing_percentage' }).finally(() => {
+      offScan();
+      out.endProgress();
+    });
+    const excluded = dataset.issues.filter((i) => i.code === 'EXCLUDED').length;
+    out.line(`Dataset ${dataset.root}: ${dataset.classes.length} classes, ${dataset.imageCount} images${excluded ? ` (${excluded} excluded in Data health)` : ''}.`);
+
+    // A --model_dir is imported as `retrain` imports it (same validation, defaults and imports registry).
+    const modelId =
+      typeof flags.model_dir === 'string'
+        ? (await send(service, 'importModel', { path: flags.model_dir, bottleneckNode: flags.bottleneck_node, ...(range ? { spec: { normalization: range } } : {}) }, { path: 'model_dir', bottleneckNode: 'bottleneck_node', spec: 'input_range' })).id
+        : typeof flags.architecture === 'string' ? flags.architecture : String(HYPERPARAMETERS.find((h) => h.key === 'architecture')?.default);
+    let phase = '';
+    const offAudit = service.on('health.progress', (p) => {
+      if (p.phase === 'bottlenecks') out.progress('bottlenecks', { done: p.done, total: p.total, unit: 'images' });
+      else if (p.message !== phase) {
+        out.endProgress();
+        out.line(`${(phase = p.message)}…`);
+      }
+    });
+    report = await send(service, 'runAudit', { datasetId: dataset.id, modelId, folds, seed, duplicateThreshold: threshold }, { modelId: flags.model_dir ? 'model_dir' : 'architecture', folds: 'folds', seed: 'seed', duplicateThreshold: 'duplicate_threshold' }).finally(() => {
+      offAudit();
+      out.endProgress();
     });
   } finally {
-    extractor.dispose();
+    await service.close();
   }
+  out.line(`Model ${report.modelName}.`);
+  const b = report.bottlenecks;
+  out.line(`Bottlenecks: ${b.fromCache} from cache, ${b.computed} computed, ${b.failed} unreadable (${b.engine}).`);
 
   const pct = (x: number): string => x.toFixed(2);
   out.line(`=== MISLABEL SUSPECTS (${report.suspects.length}; ${report.settings.folds}-fold confident learning, seed ${report.settings.seed}) ===`);

@@ -122,6 +122,15 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     cancelLabelFolder: async () => ({ cancelled: false }),
     exportLabelFolderCsv: (req) => notFound(`Labelling job ${req.jobId}`),
     captureImage: (req) => notFound(`Dataset ${req.datasetId}`),
+    // ── data health ──
+    runAudit: (req) => notFound(`Dataset ${req.datasetId}`),
+    cancelAudit: async () => ({ cancelled: false }),
+    getAudit: async () => null,
+    listFixes: async () => ({ fixes: [], excluded: [] }),
+    moveImage: (req) => notFound(`Dataset ${req.datasetId}`),
+    undoFix: (req) => notFound(`Dataset ${req.datasetId}`),
+    excludeImages: (req) => notFound(`Dataset ${req.datasetId}`),
+    restoreImages: (req) => notFound(`Dataset ${req.datasetId}`),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
   // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an

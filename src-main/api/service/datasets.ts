@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AccessPolicy } from '../../core/access/index.js';
-import { scanDataset, type Dataset } from '../../core/dataset/index.js';
+import { exclusionFilter, exclusionsFile, readExclusions, scanDataset, type Dataset } from '../../core/dataset/index.js';
 import { CoreError } from '../../core/errors.js';
 import type { CoreApi, DatasetSummary } from '../contract.js';
 import { DEFAULTS } from '../wire.js';
@@ -14,6 +14,10 @@ export type DatasetArea = {
   api: Pick<CoreApi, 'pickFolder' | 'openDataset' | 'cancelOpenDataset' | 'listDatasetImages'>;
   /** An open dataset. @throws CoreError NOT_FOUND when `id` was not opened by this process */
   get(id: string): Dataset;
+  /** The folder of an open dataset's state in the data folder (exclusions, fix log). */
+  stateDir(id: string): string;
+  /** Scans an open dataset again (unchanged files are not read: the scan index) after a fix; replaces it and returns it. */
+  rescan(id: string): Promise<Dataset>;
 };
 
 /** A dataset's id: stable for its real path, so opening a folder again gives the same id. */
@@ -46,7 +50,7 @@ async function realFolder(root: string): Promise<string> {
  * The datasets this process has open; opening one grants reading its folder. Scans are
  * bounded (`maxFiles`), cancellable by path, and remember unchanged files in `indexDir`.
  */
-export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pickFolder?: ServiceOptions['pickFolder']; indexDir: string; maxFiles?: number }): DatasetArea {
+export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pickFolder?: ServiceOptions['pickFolder']; indexDir: string; maxFiles?: number; stateDir?: string }): DatasetArea {
   const { access, emit } = deps;
   const open = new Map<string, Dataset>();
   /** Scans in flight, by real folder: what cancelOpenDataset aborts. */
@@ -56,8 +60,31 @@ export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pick
     if (!dataset) throw new CoreError('NOT_FOUND', `Dataset ${id} is not open. Open its folder again.`);
     return dataset;
   };
+  const stateDir = (id: string): string => path.join(deps.stateDir ?? path.join(deps.indexDir, '..', 'datasets'), id);
+  /** Every scan leaves out the dataset's excluded files, so split, training and checks never see them. */
+  const scan = async (id: string, real: string, options: { validationPercent?: number; testPercent?: number; signal?: AbortSignal; quiet?: boolean }): Promise<Dataset> =>
+    scanDataset(real, {
+      validationPercent: options.validationPercent,
+      testPercent: options.testPercent,
+      signal: options.signal,
+      maxFiles: deps.maxFiles ?? DEFAULTS.maxDatasetFiles,
+      indexFile: path.join(deps.indexDir, `${id}.json`),
+      exclude: exclusionFilter(await readExclusions(exclusionsFile(stateDir(id)))),
+      // A rescan after a fix is not an opening: no progress for the Dataset view to show.
+      ...(options.quiet ? {} : {
+        onWalkProgress: (_entries: number, files: number) => emit('dataset.progress', { root: real, phase: 'listing', done: 0, total: files }),
+        onProgress: (done: number, total: number) => emit('dataset.progress', { root: real, phase: 'reading', done, total }),
+      }),
+    });
   return {
     get,
+    stateDir,
+    rescan: async (id) => {
+      const { root, validationPercent, testPercent } = get(id);
+      const dataset = await scan(id, root, { validationPercent, testPercent, quiet: true });
+      open.set(id, dataset);
+      return dataset;
+    },
     api: {
       pickFolder: async ({ purpose }) => {
         if (!deps.pickFolder) return null;
@@ -75,15 +102,7 @@ export function createDatasetArea(deps: { access: AccessPolicy; emit: Emit; pick
         scanning.set(real, controller);
         let dataset: Dataset;
         try {
-          dataset = await scanDataset(real, {
-            validationPercent,
-            testPercent,
-            signal: controller.signal,
-            maxFiles: deps.maxFiles ?? DEFAULTS.maxDatasetFiles,
-            indexFile: path.join(deps.indexDir, `${id}.json`),
-            onWalkProgress: (_entries, files) => emit('dataset.progress', { root: real, phase: 'listing', done: 0, total: files }),
-            onProgress: (done, total) => emit('dataset.progress', { root: real, phase: 'reading', done, total }),
-          });
+          dataset = await scan(id, real, { validationPercent, testPercent, signal: controller.signal });
         } finally {
           if (scanning.get(real) === controller) scanning.delete(real);
         }

@@ -16,3 +16,5 @@ export {
   type SplitInput,
 } from './split.js';
 export type { Dataset, DatasetClass, DatasetImage, DatasetIssue } from './types.js';
+export { exclusionsFile, readExclusions, excludeFiles, restoreFiles, exclusionFilter, normaliseDatasetPath, type Exclusion } from './exclusions.js';
+export { fixLogFile, readFixLog, moveToClass, undoMove, type MoveFix } from './fixes.js';

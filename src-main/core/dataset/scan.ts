@@ -34,6 +34,8 @@ export type ScanOptions = {
    * on the next scan. Created when missing; omitted = every file is read.
    */
   indexFile?: string;
+  /** Files left out (the dataset's exclusion list): never read, reported as `EXCLUDED` skipped files. */
+  exclude?: (relativePath: string) => boolean;
 };
 
 /** Below this many usable images a class is an error. */
@@ -162,11 +164,16 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
     if (error instanceof CoreError) throw error;
     throw notFound(rootAbs, error); // the root itself could not be listed
   }
-  const { classNames, candidates, rootFiles } = walked;
+  const { classNames, rootFiles } = walked;
   const issues: DatasetIssue[] = walked.issues;
   const skip = (abs: string, code: string, message: string): void => {
     issues.push({ path: abs, code, severity: 'skipped', message });
   };
+  const candidates = walked.candidates.filter((c) => {
+    if (!options.exclude?.(c.relativePath)) return true;
+    skip(c.path, 'EXCLUDED', `${c.relativePath}: excluded from the dataset (restore it in Data health).`);
+    return false;
+  });
 
   const index = options.indexFile !== undefined ? await openScanIndex(options.indexFile) : undefined;
   // Check the files, a few at a time.

@@ -92,9 +92,16 @@ export class DatasetState {
 
   /** Follows scan progress events; returns the unsubscribe function. */
   subscribe(): () => void {
-    return onEvent('dataset.progress', (progress) => {
+    const offProgress = onEvent('dataset.progress', (progress) => {
       if (this.#loading) this.#progress = { phase: progress.phase, done: progress.done, total: progress.total };
     });
+    // A fix in Data health (here or in another window) changed the open dataset: show its new counts.
+    const offChanged = onEvent('dataset.changed', (summary) => {
+      if (this.#summary?.id !== summary.id) return;
+      this.#summary = summary;
+      this.#browser = null;
+    });
+    return () => (offProgress(), offChanged());
   }
 
   /** Asks the host for a folder and opens it; hides the button where no dialog exists. */

@@ -1,6 +1,6 @@
 /** Which view the app shell shows. */
 
-export const VIEW_IDS = ['dataset', 'model', 'train', 'metrics', 'results', 'classify', 'runs', 'graph', 'label'] as const;
+export const VIEW_IDS = ['dataset', 'model', 'train', 'metrics', 'results', 'classify', 'runs', 'graph', 'label', 'health'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export class NavigationState {
