@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeBottlenecks, createBottleneckCache } from '../../../src-main/core/bottlenecks/index.js';
 import { scanDataset, type Dataset } from '../../../src-main/core/dataset/index.js';
 import { endsComplete, probeBytes } from '../../../src-main/core/images/index.js';
-import { BLUE, makeTempDir, RED, solid, truncatedJpeg, twoColour } from '../images/fixtures.js';
+import { BLUE, makeTempDir, RED, solid, twoColour } from '../images/fixtures.js';
 import { fakeExtractor } from '../bottlenecks/pipeline-fixtures.js';
 
 let tmp: string;
@@ -18,15 +18,26 @@ let cleanup: () => Promise<void>;
 let dataset: Dataset;
 let root: string;
 
+/** A 96×96 noise JPEG (its pixel data is most of the file). */
+async function noisyJpeg(progressive: boolean): Promise<Buffer> {
+  const side = 96;
+  const raw = Buffer.alloc(side * side * 3);
+  for (let i = 0, seed = 7; i < raw.length; i++) raw[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  return Buffer.from(await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90, progressive }).toBuffer());
+}
+
+/** Cut inside the pixel data: the header reads fine, only the missing end marker tells. */
+async function cutJpeg(): Promise<Buffer> {
+  const whole = await noisyJpeg(false);
+  return whole.subarray(0, Math.floor(whole.length * 0.6));
+}
+
 /**
  * A progressive JPEG whose second scan header is invalid (9 components): the header read before
  * the first scan is fine and the file ends with FF D9, but decoding fails part-way.
  */
 async function disguisedBrokenJpeg(): Promise<Buffer> {
-  const side = 96;
-  const raw = Buffer.alloc(side * side * 3);
-  for (let i = 0, seed = 7; i < raw.length; i++) raw[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-  const bytes = Buffer.from(await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90, progressive: true }).toBuffer());
+  const bytes = await noisyJpeg(true);
   const first = bytes.indexOf(Buffer.from([0xff, 0xda]));
   const second = bytes.indexOf(Buffer.from([0xff, 0xda]), first + 2);
   if (first < 0 || second < 0) throw new Error('fixture: expected two SOS markers in a progressive JPEG');
@@ -43,7 +54,7 @@ beforeAll(async () => {
   };
   for (let i = 0; i < 3; i++) await put(`a/${i}.jpg`, await solid(20, 20, { r: 40 * i, g: 90, b: 30 }).jpeg().toBuffer());
   for (let i = 0; i < 3; i++) await put(`b/${i}.png`, await twoColour(20, 20, 5 + i, RED, BLUE).png().toBuffer());
-  await put('a/cut.jpg', await truncatedJpeg());
+  await put('a/cut.jpg', await cutJpeg());
   await put('b/cut.png', (await twoColour(64, 48, 20, RED, BLUE).png().toBuffer()).subarray(0, 60));
   await put('a/disguised.jpg', await disguisedBrokenJpeg());
   dataset = await scanDataset(root, { validationPercent: 0, testPercent: 0 });
