@@ -66,8 +66,10 @@ export type ComputeBottlenecksOptions = {
   cache: BottleneckCache;
   /** Decoder; defaults to a worker-thread decode pool created (and closed) by this call. */
   decode?: DecodeFunction;
-  /** Worker threads of the default decode pool; default: the cores less one (1 to 4). Ignored with `decode`. */
+  /** Worker threads of the default decode pool; default `threadBudget().decodeWorkers`. Ignored with `decode`. */
   decodeWorkers?: number;
+  /** Decodes handed to each default-pool worker at once; default `threadBudget().decodesPerWorker`. */
+  decodesPerWorker?: number;
   /**
    * Images per forward pass. Default 8: as fast per image as 16 or 32 on tfjs-wasm and ONNX
    * Runtime (`npm run bench`), and a TF.js pass blocks the event loop 4× less long, so
@@ -126,6 +128,34 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
     throw new CoreError('INVALID_ARGUMENT', `computeBottlenecks: ${name} must be a whole number ≥ 1 (got ${String(value)}).`);
   }
   return value;
+}
+
+/** How the cores are shared between decoding and the forward pass (see `threadBudget`). */
+export type ThreadBudget = {
+  /** Decode worker threads. */
+  decodeWorkers: number;
+  /** Decodes queued to each worker (it runs them one at a time, on one libuv thread). */
+  decodesPerWorker: number;
+  /** Intra-op threads to give the forward pass (ONNX Runtime's `threads` session option). */
+  forwardThreads: number;
+  /** What libuv's pool needs (`UV_THREADPOOL_SIZE`, read once at process start): decodes + file I/O. */
+  libuvThreads: number;
+};
+
+/**
+ * An explicit split of `cores` between decoding and the forward pass, so that decodes in
+ * flight + forward threads do not exceed the cores (the old default handed one worker 8 decodes
+ * on libuv's 4 threads beside ONNX Runtime's 2: 7.8 CPU-ms per image against 5.8 for decode and
+ * forward measured apart). Decoding is the slower half on these models (3.8 core-ms a photo
+ * against ~1–2 for MobileNet's forward pass on ONNX Runtime), so one decode worker per core and
+ * half the cores for the forward pass: at most cores + cores/2 busy threads, never 8 + 2.
+ */
+export function threadBudget(cores = availableParallelism()): ThreadBudget {
+  const n = Math.max(1, Math.min(cores, 8));
+  // Each worker decodes one image at a time (decode-worker.ts); 4 queued per worker cover a
+  // forward pass of a batch of 8 on the main thread without adding threads.
+  const decodeWorkers = n;
+  return { decodeWorkers, decodesPerWorker: 4, forwardThreads: Math.max(1, Math.floor(n / 2)), libuvThreads: decodeWorkers + 2 };
 }
 
 /**
@@ -271,12 +301,10 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     let decode = options.decode;
     let closePool: (() => Promise<void> | void) | undefined;
     if (!decode) {
-      // Queue a whole batch to the workers: a tfjs-wasm forward pass blocks this thread, and
-      // decodes already handed over keep going meanwhile.
-      // One core is left to the forward pass: on 2 cores a second decoder slows it more
-      // than it helps (measured: 83–88% of the forward-only rate with 2 workers, 91–95% with 1).
-      const workers = options.decodeWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-      const pool = createDecodePool({ workers, inFlightPerWorker: Math.max(2, Math.ceil(batchSize / workers)) });
+      const budget = threadBudget();
+      const workers = positiveInt(options.decodeWorkers, budget.decodeWorkers, 'decodeWorkers');
+      const perWorker = positiveInt(options.decodesPerWorker, budget.decodesPerWorker, 'decodesPerWorker');
+      const pool = createDecodePool({ workers, inFlightPerWorker: perWorker });
       decode = (file, s) => pool.decode(file, s);
       closePool = () => pool.close();
     }
