@@ -149,12 +149,15 @@ export type ThreadBudget = {
  * forward measured apart). Decoding is the slower half on these models (3.8 core-ms a photo
  * against ~1–2 for MobileNet's forward pass on ONNX Runtime), so one decode worker per core and
  * half the cores for the forward pass: at most cores + cores/2 busy threads, never 8 + 2.
+ * `engine` is the extractor's (`FeatureExtractor.engine`).
  */
-export function threadBudget(cores = availableParallelism()): ThreadBudget {
+export function threadBudget(cores = availableParallelism(), engine = 'onnxruntime'): ThreadBudget {
   const n = Math.max(1, Math.min(cores, 8));
   // Each worker decodes one image at a time (decode-worker.ts); 4 queued per worker cover a
-  // forward pass of a batch of 8 on the main thread without adding threads.
-  const decodeWorkers = n;
+  // forward pass of a batch of 8 on the main thread without adding threads. A TF.js engine is
+  // the slow half (one thread, ~20 img/s on wasm): there a core is left to it, as measured
+  // before (91–95 % of its forward-only rate with 1 decode worker on 2 cores, 83–88 % with 2).
+  const decodeWorkers = engine.startsWith('tfjs') ? Math.max(1, n - 1) : n;
   return { decodeWorkers, decodesPerWorker: 4, forwardThreads: Math.max(1, Math.floor(n / 2)), libuvThreads: decodeWorkers + 2 };
 }
 
@@ -301,7 +304,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     let decode = options.decode;
     let closePool: (() => Promise<void> | void) | undefined;
     if (!decode) {
-      const budget = threadBudget();
+      const budget = threadBudget(availableParallelism(), extractor.engine);
       const workers = positiveInt(options.decodeWorkers, budget.decodeWorkers, 'decodeWorkers');
       const perWorker = positiveInt(options.decodesPerWorker, budget.decodesPerWorker, 'decodesPerWorker');
       const pool = createDecodePool({ workers, inFlightPerWorker: perWorker });

@@ -13,7 +13,9 @@ describe('threadBudget', () => {
     }
   });
 
-  it('on this project\'s 2-core machines: 2 decode workers, 1 forward thread', () => {
-    expect(threadBudget(2)).toMatchObject({ decodeWorkers: 2, forwardThreads: 1 });
+  it('on this project\'s 2-core machines: 2 decode workers and 1 forward thread for ONNX Runtime; 1 decode worker beside TF.js', () => {
+    expect(threadBudget(2, 'onnxruntime-cpu')).toMatchObject({ decodeWorkers: 2, forwardThreads: 1 });
+    expect(threadBudget(2, 'tfjs-wasm')).toMatchObject({ decodeWorkers: 1 });
+    expect(threadBudget(1, 'tfjs-wasm')).toMatchObject({ decodeWorkers: 1 });
   });
 });
