@@ -502,8 +502,6 @@ async function main(): Promise<void> {
               reason: torch.reason,
               repeats: options.quick ? 1 : Math.max(2, options.repeats),
               batchSize,
-              decodeOnly: decodeResult.pooled,
-              forwardOnly: forward.best.rate,
               log,
             });
           }

@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { computeBottlenecks, createBottleneckCache } from '../core/bottlenecks/index.js';
+import { computeBottlenecks, createBottleneckCache, threadBudget } from '../core/bottlenecks/index.js';
+import { createDecodePool } from '../core/images/index.js';
 import type { FeatureExtractor } from '../core/models/types.js';
 import type { BenchImage } from './dataset.js';
-import { collectGarbage, formatRate, median, peakRssMb, renderTable } from './measure.js';
+import { collectGarbage, formatRate, mapConcurrent, median, peakRssMb, renderTable, timeMs } from './measure.js';
 import { runTorchPeer, type PeerResult } from './peer.js';
 
 /** Images per second of one cold computeBottlenecks run (empty cache) with the app's defaults. */
@@ -54,17 +55,51 @@ export type PeerComparison = {
   reason?: string;
 };
 
-/** The app and the peer, alternating `repeats` times on the same photos; medians. */
+/** The app's decode-only ceiling: its default pool for this engine, every photo, results dropped. */
+async function appDecodeOnly(extractor: FeatureExtractor, photos: BenchImage[]): Promise<number> {
+  const budget = threadBudget(os.availableParallelism(), 'onnxruntime'); // decode-only: every core decodes
+  const pool = createDecodePool({ workers: budget.decodeWorkers, inFlightPerWorker: budget.decodesPerWorker });
+  try {
+    const spec = extractor.info.spec;
+    await mapConcurrent(photos.slice(0, pool.size * 2), pool.size * 2, (p) => pool.decode(p.path, spec)); // start the workers
+    const inFlight = pool.size * budget.decodesPerWorker;
+    return (photos.length / (await timeMs(() => mapConcurrent(photos, inFlight, (p) => pool.decode(p.path, spec))))) * 1000;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The app's forward-only ceiling: `count` images through the extractor in batches, fixed input. */
+async function appForwardOnly(extractor: FeatureExtractor, count: number, batchSize: number): Promise<number> {
+  const { heightPx, widthPx } = extractor.info.spec;
+  const input = new Float32Array(batchSize * heightPx * widthPx * 3).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
+  await extractor.extract(input, batchSize);
+  let done = 0;
+  const ms = await timeMs(async () => {
+    for (; done < count; done += batchSize) await extractor.extract(input, batchSize);
+  });
+  return (done / ms) * 1000;
+}
+
+/**
+ * The app and the peer, alternating `repeats` times on the same photos; medians. Each round
+ * measures the app's decode-only, forward-only and end-to-end rates, then the peer's three, so
+ * a change of load on a shared machine hits both sides alike.
+ */
 export async function compareWithPeer(
   extractor: FeatureExtractor,
   photos: BenchImage[],
-  options: { python?: string; reason?: string; repeats: number; batchSize: number; decodeOnly: number; forwardOnly: number; log: (line: string) => void },
+  options: { python?: string; reason?: string; repeats: number; batchSize: number; log: (line: string) => void },
 ): Promise<PeerComparison> {
   const app: number[] = [];
+  const decodeOnly: number[] = [];
+  const forwardOnly: number[] = [];
   const peers: PeerResult[] = [];
   let reason = options.reason;
   for (let r = 0; r < options.repeats; r++) {
     options.log(`vs PyTorch, round ${r + 1}/${options.repeats}: Retrain Studio on ${photos.length} photos`);
+    decodeOnly.push(await appDecodeOnly(extractor, photos));
+    forwardOnly.push(await appForwardOnly(extractor, photos.length, options.batchSize));
     app.push(await coldRate(extractor, photos, options.batchSize));
     if (!options.python) continue;
     options.log(`vs PyTorch, round ${r + 1}/${options.repeats}: tuned PyTorch on the same photos`);
@@ -79,7 +114,7 @@ export async function compareWithPeer(
   return {
     images: photos.length,
     engine: extractor.engine,
-    app: { decodeOnly: options.decodeOnly, forwardOnly: options.forwardOnly, endToEnd: median(app) },
+    app: { decodeOnly: median(decodeOnly), forwardOnly: median(forwardOnly), endToEnd: median(app) },
     peer: peers.length > 0 ? { ...peers[0], decodeOnly: med((p) => p.decodeOnly), forwardOnly: med((p) => p.forwardOnly), endToEnd: med((p) => p.endToEnd) } : undefined,
     reason: peers.length > 0 ? undefined : reason,
   };
