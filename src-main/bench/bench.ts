@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: how fast Retrain Studio computes bottlenecks on this machine, per engine
- * and model, as numbers and ratios. Progress goes to stderr; the report to stdout, ending with
- * `end-to-end bottlenecks, <fastest engine> vs tfjs-wasm: <N.N>×`.
+ * and model, as numbers and ratios; against a tuned PyTorch script when a Python with torch is
+ * found (bench/peers/); cold cost at 200/1,000/3,000 images; scan and run at 10k (100k with
+ * --scale) files with peak memory. Progress goes to stderr; the report to stdout, ending with
+ * `end-to-end bottlenecks vs tuned PyTorch: <N.NN>×` (or why it was skipped).
  *
- * Flags: --quick (fewer repeats and images, no Inception unless asked), --models a,b,
+ * Flags: --quick (fewer repeats and images, no Inception unless asked, no scale runs), --models a,b,
  * --engines x,y (wasm, cpu, tensorflow, onnx, onnx1 = ONNX Runtime on one thread), --shared <dir>,
- * --repeats <n>, --images <n>.
+ * --repeats <n>, --images <n>, --photos <dir> (another folder of photos), --skip-peer, --scale.
+ * The peer's Python: $RETRAIN_BENCH_PYTHON, /tmp/torchvenv/bin/python, or python3.
  * Run from sources with `npx tsx src-main/bench/bench.ts`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,6 +36,8 @@ import {
   type EngineStatus,
 } from './engines.js';
 import { collectGarbage, formatRate, formatRatio, mapConcurrent, median, peakRssMb, renderTable, timeMs } from './measure.js';
+import { compareWithPeer, makeDistinctCopies, measureGrowth, measureScale, renderComparisons, type GrowthPoint, type PeerComparison, type ScaleResult } from './compare.js';
+import { findTorchPython } from './peer.js';
 
 // ───────────────────────────── options ─────────────────────────────
 
@@ -43,6 +48,9 @@ type BenchOptions = {
   sharedDir?: string;
   repeats: number;
   maxImages: number;
+  photos?: string;
+  skipPeer: boolean;
+  scale: boolean;
 };
 
 const ALL_ENGINES: EngineId[] = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-tensorflow', 'onnxruntime', 'onnxruntime-1t'];
@@ -61,6 +69,9 @@ function parseOptions(argv: string[]): BenchOptions {
       shared: { type: 'string' },
       repeats: { type: 'string' },
       images: { type: 'string' },
+      photos: { type: 'string' },
+      'skip-peer': { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -105,6 +116,9 @@ function parseOptions(argv: string[]): BenchOptions {
     sharedDir: values.shared,
     repeats: positive(values.repeats, quick ? 1 : 3, 'repeats'),
     maxImages: positive(values.images, quick ? 48 : 200, 'images'),
+    photos: values.photos,
+    skipPeer: values['skip-peer'] ?? false,
+    scale: values.scale ?? false,
   };
 }
 
@@ -361,10 +375,10 @@ async function main(): Promise<void> {
   // Images: the shared flower photos, else synthetic photos.
   let images: BenchImage[];
   let imageSource: string;
-  const flowers = sharedDir ? path.join(sharedDir, 'datasets', 'flower_photos_small') : undefined;
+  const flowers = options.photos ? path.resolve(options.photos) : sharedDir ? path.join(sharedDir, 'datasets', 'flower_photos_small') : undefined;
   if (flowers) {
     images = await listImages(flowers);
-    imageSource = `shared/datasets/flower_photos_small (${images.length} photos)`;
+    imageSource = options.photos ? `${flowers} (${images.length} photos)` : `shared/datasets/flower_photos_small (${images.length} photos)`;
   } else {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'retrain-bench-images-'));
     tempDirs.push(dir);
@@ -379,6 +393,14 @@ async function main(): Promise<void> {
   const available = engines.filter((e) => e.available).map((e) => e.id);
   const { models, notes: modelNotes } = benchModels(options, sharedDir);
   notes.push(...modelNotes);
+
+  const torch = options.skipPeer ? { reason: '--skip-peer' } : await findTorchPython();
+  log(torch.python ? `PyTorch peer: ${torch.python}` : `PyTorch peer skipped: ${torch.reason}`);
+  // The comparison and growth lines use the app's default engine on the real model.
+  const peerEngine = (['onnxruntime', 'tfjs-tensorflow', 'tfjs-wasm'] as EngineId[]).find((e) => available.includes(e));
+  let comparison: PeerComparison | undefined;
+  let growth: GrowthPoint[] = [];
+  const scale: ScaleResult[] = [];
 
   const pool = createDecodePool();
   const rows: Row[] = [];
@@ -475,6 +497,19 @@ async function main(): Promise<void> {
             note: isCpu ? `cpu: smallest model only, ${count} images, 1 repeat (it is very slow)` : undefined,
             rssMb: peakRssMb(),
           });
+          if (model.id === REAL_MODEL_ID && engine === peerEngine && !comparison && decodeResult) {
+            const copiesDir = await mkdtemp(path.join(os.tmpdir(), 'retrain-bench-copies-'));
+            tempDirs.push(copiesDir);
+            const copies = await makeDistinctCopies(images, copiesDir, options.quick ? 1000 : 3000);
+            growth = await measureGrowth(extractor, copies, options.quick ? [200, 1000] : [200, 1000, 3000], batchSize, log);
+            comparison = await compareWithPeer(extractor, copies.slice(0, options.quick ? 400 : 1000), {
+              python: torch.python,
+              reason: torch.reason,
+              repeats: options.quick ? 1 : Math.max(2, options.repeats),
+              batchSize,
+              log,
+            });
+          }
         } catch (error) {
           rows.push({ model, engine: engineLabel, note: `failed: ${(error as Error).message.split('\n')[0]}`, rssMb: peakRssMb() });
         } finally {
@@ -496,13 +531,23 @@ async function main(): Promise<void> {
       heads.push({ engine, stepsPerSecond: await measureHeadTraining(options.repeats, engine === 'tfjs-cpu' ? 1_000 : 2_000) });
     }
     await activateTfjs('tfjs-wasm');
+    if (!options.quick) {
+      for (const files of options.scale ? [10_000, 100_000] : [10_000]) {
+        try {
+          scale.push(await measureScale(files, log));
+        } catch (error) {
+          notes.push((error as Error).message);
+        }
+      }
+    }
   } finally {
     await pool.close();
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   }
 
   process.stdout.write(`${await headTrainingReport(options.quick ? { rounds: 1, steps: 1000 } : { rounds: options.repeats })}\n`); // head training vs PyTorch (head-training.ts)
-  printReport({ options, machine, imageSource, engines, rows, heads, decodeResult, notes, durationS: (performance.now() - startedAt) / 1000 });
+  const comparisons = renderComparisons({ peer: comparison, growth, scale, peerSkipped: torch.reason ?? (peerEngine ? undefined : 'no engine available') });
+  printReport({ options, machine, imageSource, engines, rows, heads, decodeResult, notes, comparisons, durationS: (performance.now() - startedAt) / 1000 });
 }
 
 // ───────────────────────────── report ─────────────────────────────
@@ -516,6 +561,7 @@ function printReport(report: {
   heads: Array<{ engine: string; stepsPerSecond?: number; note?: string }>;
   decodeResult?: { single: number; pooled: number; inFlight: number };
   notes: string[];
+  comparisons: { lines: string[]; last: string };
   durationS: number;
 }): void {
   const { rows, decodeResult } = report;
@@ -607,6 +653,7 @@ function printReport(report: {
   out.push(renderTable(['engine', 'steps/s'], report.heads.map((h) => [h.engine, h.stepsPerSecond !== undefined ? formatRate(h.stepsPerSecond) : (h.note ?? '—')])));
   out.push('');
 
+  out.push(...report.comparisons.lines);
   for (const note of report.notes) out.push(`note: ${note}`);
   out.push(`peak RSS: ${Math.round(peakRssMb())} MB; bench took ${report.durationS.toFixed(0)} s`);
 
@@ -623,6 +670,7 @@ function printReport(report: {
     break;
   }
   out.push(last);
+  out.push(report.comparisons.last);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

@@ -43,9 +43,16 @@ export type BottleneckResult = {
   /**
    * Aligned with `options.images`: `vectors[i]` is the bottleneck of `images[i]`
    * (length `featureSize`), or `undefined` when that image failed (see `failed`).
-   * Images with identical content share one array instance: treat vectors as read-only.
+   * When the feature size is known up front, each vector is a view of row i of `features`.
+   * Treat vectors as read-only.
    */
   vectors: Array<Float32Array | undefined>;
+  /**
+   * Every vector in one array, row i = `images[i]` (zeros for a failed image), when the
+   * extractor's `info.featureSize` is known: a large run holds its features once, not as
+   * many small arrays and copies (100k × 1,280 floats = 512 MB).
+   */
+  features?: Float32Array;
   /** Floats per vector (the extractor's `info.featureSize`, or learned from the output when that is 0). */
   featureSize: number;
   /** Images that could not be decoded, with the reason; the run went on without them. */
@@ -59,8 +66,10 @@ export type ComputeBottlenecksOptions = {
   cache: BottleneckCache;
   /** Decoder; defaults to a worker-thread decode pool created (and closed) by this call. */
   decode?: DecodeFunction;
-  /** Worker threads of the default decode pool; default: the cores less one (1 to 4). Ignored with `decode`. */
+  /** Worker threads of the default decode pool; default `threadBudget().decodeWorkers`. Ignored with `decode`. */
   decodeWorkers?: number;
+  /** Decodes handed to each default-pool worker at once; default `threadBudget().decodesPerWorker`. */
+  decodesPerWorker?: number;
   /**
    * Images per forward pass. Default 8: as fast per image as 16 or 32 on tfjs-wasm and ONNX
    * Runtime (`npm run bench`), and a TF.js pass blocks the event loop 4× less long, so
@@ -121,6 +130,37 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
+/** How the cores are shared between decoding and the forward pass (see `threadBudget`). */
+export type ThreadBudget = {
+  /** Decode worker threads. */
+  decodeWorkers: number;
+  /** Decodes queued to each worker (it runs them one at a time, on one libuv thread). */
+  decodesPerWorker: number;
+  /** Intra-op threads to give the forward pass (ONNX Runtime's `threads` session option). */
+  forwardThreads: number;
+  /** What libuv's pool needs (`UV_THREADPOOL_SIZE`, read once at process start): decodes + file I/O. */
+  libuvThreads: number;
+};
+
+/**
+ * An explicit split of `cores` between decoding and the forward pass, so that decodes in
+ * flight + forward threads do not exceed the cores (the old default handed one worker 8 decodes
+ * on libuv's 4 threads beside ONNX Runtime's 2: 7.8 CPU-ms per image against 5.8 for decode and
+ * forward measured apart). Decoding is the slower half on these models (3.8 core-ms a photo
+ * against ~1–2 for MobileNet's forward pass on ONNX Runtime), so one decode worker per core and
+ * half the cores for the forward pass: at most cores + cores/2 busy threads, never 8 + 2.
+ * `engine` is the extractor's (`FeatureExtractor.engine`).
+ */
+export function threadBudget(cores = availableParallelism(), engine = 'onnxruntime'): ThreadBudget {
+  const n = Math.max(1, Math.min(cores, 8));
+  // Each worker decodes one image at a time (decode-worker.ts); 4 queued per worker cover a
+  // forward pass of a batch of 8 on the main thread without adding threads. A TF.js engine is
+  // the slow half (one thread, ~20 img/s on wasm): there a core is left to it, as measured
+  // before (91–95 % of its forward-only rate with 1 decode worker on 2 cores, 83–88 % with 2).
+  const decodeWorkers = engine.startsWith('tfjs') ? Math.max(1, n - 1) : n;
+  return { decodeWorkers, decodesPerWorker: 4, forwardThreads: Math.max(1, Math.floor(n / 2)), libuvThreads: decodeWorkers + 2 };
+}
+
 /**
  * The cache key of one image's bottleneck for a model: content × model × bottleneck node ×
  * the model files' fingerprint × preprocessing. The node is part of it because another node
@@ -166,6 +206,9 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
 
   const total = images.length;
   const vectors: Array<Float32Array | undefined> = new Array<Float32Array | undefined>(total).fill(undefined);
+  // One array for all features when their size is known now (pages are touched as rows fill).
+  const features = featureSize > 0 ? new Float32Array(total * featureSize) : undefined;
+  const rowOf = (i: number): Float32Array => features!.subarray(i * featureSize, (i + 1) * featureSize);
   const failed: BottleneckFailure[] = [];
   let fromCache = 0;
   let computed = 0;
@@ -206,7 +249,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       const vector = await cache.get(keys[i]);
       if (vector && vector.length > 0 && (featureSize === 0 || vector.length === featureSize)) {
         featureSize = vector.length;
-        vectors[i] = vector;
+        vectors[i] = features ? (rowOf(i).set(vector), rowOf(i)) : vector;
         fromCache++;
         report(false);
       } else {
@@ -214,7 +257,30 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(lookupConcurrency, total) }, lookupWorker));
+  if (cache.getMany) {
+    // One batched, synchronous-in-slices read: a warm run's lookups are most of its time.
+    const found = await cache.getMany(keys, {
+      signal,
+      into: features ? { features, featureSize } : undefined,
+      onProgress: (_lookedUp, hits) => {
+        fromCache = hits; // counted again below; set here so the report's numbers add up
+        report(false);
+      },
+    });
+    fromCache = 0;
+    for (let i = 0; i < total; i++) {
+      const vector = found[i];
+      if (vector && vector.length > 0 && (featureSize === 0 || vector.length === featureSize)) {
+        featureSize = vector.length;
+        vectors[i] = features && vector.buffer !== features.buffer ? (rowOf(i).set(vector), rowOf(i)) : vector;
+        fromCache++;
+      } else {
+        missIndices.push(i);
+      }
+    }
+  } else {
+    await Promise.all(Array.from({ length: Math.min(lookupConcurrency, total) }, lookupWorker));
+  }
   if (signal?.aborted) throw cancelledError(WHAT);
   missIndices.sort((a, b) => a - b);
 
@@ -238,12 +304,10 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
     let decode = options.decode;
     let closePool: (() => Promise<void> | void) | undefined;
     if (!decode) {
-      // Queue a whole batch to the workers: a tfjs-wasm forward pass blocks this thread, and
-      // decodes already handed over keep going meanwhile.
-      // One core is left to the forward pass: on 2 cores a second decoder slows it more
-      // than it helps (measured: 83–88% of the forward-only rate with 2 workers, 91–95% with 1).
-      const workers = options.decodeWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-      const pool = createDecodePool({ workers, inFlightPerWorker: Math.max(2, Math.ceil(batchSize / workers)) });
+      const budget = threadBudget(availableParallelism(), extractor.engine);
+      const workers = positiveInt(options.decodeWorkers, budget.decodeWorkers, 'decodeWorkers');
+      const perWorker = positiveInt(options.decodesPerWorker, budget.decodesPerWorker, 'decodesPerWorker');
+      const pool = createDecodePool({ workers, inFlightPerWorker: perWorker });
       decode = (file, s) => pool.decode(file, s);
       closePool = () => pool.close();
     }
@@ -258,6 +322,7 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
   const durationMs = performance.now() - startedAt;
   return {
     vectors,
+    ...(features ? { features } : {}),
     featureSize,
     failed,
     stats: {
@@ -325,9 +390,19 @@ export async function computeBottlenecks(options: ComputeBottlenecksOptions): Pr
       }
       const writes: Promise<void>[] = [];
       for (let row = 0; row < count; row++) {
-        const vector = output.slice(row * featureSize, (row + 1) * featureSize);
         const group = work[members[row]];
-        for (const imageIndex of group) vectors[imageIndex] = vector;
+        let vector: Float32Array;
+        if (features) {
+          const computedRow = output.subarray(row * featureSize, (row + 1) * featureSize);
+          for (const imageIndex of group) {
+            features.set(computedRow, imageIndex * featureSize);
+            vectors[imageIndex] = rowOf(imageIndex);
+          }
+          vector = rowOf(group[0]);
+        } else {
+          vector = output.slice(row * featureSize, (row + 1) * featureSize);
+          for (const imageIndex of group) vectors[imageIndex] = vector;
+        }
         writes.push(
           cache.put(keys[group[0]], vector).catch(() => {
             cacheWriteFailures++;

@@ -16,6 +16,8 @@ export {
 export {
   computeBottlenecks,
   bottleneckKey,
+  threadBudget,
+  type ThreadBudget,
   type BottleneckFailure,
   type BottleneckImage,
   type BottleneckProgress,

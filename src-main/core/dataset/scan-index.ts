@@ -36,7 +36,7 @@ export interface ScanIndex {
   remember(file: string, stamp: FileStamp, result: IndexedResult | { ok: false; code: string; reason: string }): void;
   /** Lookups answered from the index since opening. */
   readonly hits: number;
-  /** Writes the entries used or stored since opening (files gone from the dataset drop out). */
+  /** Writes the entries used or stored since opening (files gone from the dataset drop out); nothing when nothing changed. */
   save(): Promise<void>;
 }
 
@@ -85,6 +85,9 @@ export async function openScanIndex(file: string): Promise<ScanIndex> {
   }
   const used = new Map<string, Entry>();
   let hits = 0;
+  // Whether anything was remembered since loading: a warm scan that only looked up entries
+  // (and used all of them) leaves the file as it is.
+  let changed = false;
   return {
     lookup(name, stamp) {
       const entry = Object.prototype.hasOwnProperty.call(stored, name) ? stored[name] : undefined;
@@ -100,11 +103,13 @@ export async function openScanIndex(file: string): Promise<ScanIndex> {
         ? { ok: true, contentHash: result.contentHash, bytes: result.bytes, widthPx: result.widthPx, heightPx: result.heightPx, format: result.format }
         : { ok: false, code: result.code as 'NOT_IMAGE', reason: result.reason };
       used.set(name, { stamp, result: kept });
+      changed = true;
     },
     get hits() {
       return hits;
     },
     async save() {
+      if (!changed && used.size === Object.keys(stored).length) return;
       const body: IndexFile = { version: SCAN_INDEX_VERSION, entries: Object.fromEntries(used) };
       await mkdir(path.dirname(file), { recursive: true });
       const temp = `${file}.${process.pid}.${Date.now()}.tmp`;

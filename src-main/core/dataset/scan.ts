@@ -54,7 +54,7 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 type Inspected = { ok: true; image: DatasetImage } | { ok: false; problem: ImageProblem };
 
-/** Reads (regular files only, size-capped, hashed while read) and fully decodes one candidate, unless the index knows it. */
+/** Reads (regular files only, size-capped, hashed while read) and checks one candidate, unless the index knows it. */
 async function inspect(candidate: Candidate, maxBytes: number, signal: AbortSignal | undefined, index: ScanIndex | undefined): Promise<Inspected> {
   const { path: file, relativePath, className, classReal } = candidate;
   const image = (facts: { contentHash: string; bytes: number; widthPx: number; heightPx: number; format: DatasetImage['format'] }): Inspected => ({
@@ -71,7 +71,9 @@ async function inspect(candidate: Candidate, maxBytes: number, signal: AbortSign
   if (!read.ok) {
     result = { ok: false, problem: read.problem };
   } else {
-    const probe = await probeBytes(read.bytes);
+    // Header + end-marker check only: a full decode here would double every cold run's decoding.
+    // Damage the check cannot see is reported by the bottleneck decode (that image is skipped).
+    const probe = await probeBytes(read.bytes, { decode: 'whenUnsure' });
     result = probe.ok
       ? image({ contentHash: read.sha256!, bytes: read.bytes.length, widthPx: probe.widthPx, heightPx: probe.heightPx, format: probe.format })
       : { ok: false, problem: { code: probe.code, reason: probe.reason } };
@@ -120,8 +122,8 @@ function splitClasses(classes: DatasetClass[], validationPercent: number, testPe
 /**
  * Scans a folder of class folders: `root/<class>/<images>`, images at any depth below a class
  * folder belonging to it. Files are recognised by content (JPEG, PNG, WebP, GIF, TIFF, AVIF),
- * fully decoded once (cheaply) so truncated or corrupt files are skipped now rather than
- * failing training, hashed (sha256 = bottleneck cache key) and split (see `assignSplits`).
+ * their headers checked and cut-off files caught (a JPEG or PNG without its end marker, any
+ * other format by a small decode) so they are skipped now rather than during training, hashed (sha256 = bottleneck cache key) and split (see `assignSplits`).
  * Classes are the real top-level folders; links are followed only within their own class
  * (see walk.ts for the whole policy). Only regular files are opened (a FIFO or device is
  * `SPECIAL_FILE`, never blocking); files over `maxImageBytes` are `TOO_LARGE` and never read

@@ -15,7 +15,7 @@ export {
   type Distortion,
 } from './decode.js';
 export { createDecodePool, type DecodePool, type DecodePoolOptions, type PoolDecodeOptions } from './pool.js';
-export { probeImage, probeBytes, type ProbeResult } from './probe.js';
+export { probeImage, probeBytes, endsComplete, type ProbeResult, type ProbeOptions } from './probe.js';
 export { makeThumbnail } from './thumbnail.js';
 export { sniffFormat, describeNotImage, SUPPORTED_FORMATS, SNIFF_BYTES, type SupportedFormat, type SniffResult } from './formats.js';
 export { type SkipCode, type ImageProblem, problemFromDecode, problemFromFsError, MAX_INPUT_PIXELS } from './errors.js';

@@ -13,8 +13,9 @@ export type DecodePoolOptions = {
   /** Worker threads. Default: max(1, min(4, os.availableParallelism())). */
   workers?: number;
   /**
-   * Decodes handed to each worker at once. Default 2. A consumer that blocks the main
-   * thread (a tfjs-wasm forward pass) should queue a whole batch so the workers keep going.
+   * Decodes handed to each worker at once (it runs them one after another, so this buffers,
+   * it does not add threads). Default 2. A consumer that blocks the main thread (a forward
+   * pass) should hand over enough to keep the workers busy meanwhile.
    */
   inFlightPerWorker?: number;
 };

@@ -195,7 +195,9 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         status: 'completed',
         testAccuracy: evaluation.testAccuracy,
         evaluation,
-        ...(bottlenecks.failed.length ? { error: `${bottlenecks.failed.length} image(s) could not be read and were skipped.` } : {}),
+        ...(bottlenecks.failed.length
+          ? { error: `${bottlenecks.failed.length} image(s) could not be read and were skipped: ${bottlenecks.failed.slice(0, 5).map((f) => f.message).join(' ')}${bottlenecks.failed.length > 5 ? ' …' : ''}` }
+          : {}),
       });
     } finally {
       trained.head.dispose();

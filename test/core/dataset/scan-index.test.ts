@@ -117,4 +117,17 @@ describe('scan index', () => {
     const relaxed = await scanDataset(root, { indexFile });
     expect(relaxed.imageCount).toBe(8);
   });
+
+  it('a rescan of unchanged files leaves the index file as it is (no per-file work, no rewrite)', async () => {
+    await scanDataset(root, { indexFile });
+    const before = await stat(indexFile, { bigint: true });
+    const again = await scanDataset(root, { indexFile });
+    const after = await stat(indexFile, { bigint: true });
+    expect(again.imageCount).toBe(8);
+    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+    // A change is still written.
+    await rm(path.join(root, 'cats/cat2.jpg'));
+    await scanDataset(root, { indexFile });
+    expect(Object.keys((JSON.parse(await readFile(indexFile, 'utf8')) as { entries: object }).entries)).not.toContain(path.join(root, 'cats/cat2.jpg'));
+  });
 });
