@@ -10,6 +10,8 @@ import type { ModelInfo } from '../../src-main/core/models/types.js';
  * vitest.config.ts's `tensorflow` project sets it to run the same tests on the real TensorFlow.
  */
 export const TEST_BACKEND = process.env.RETRAIN_STUDIO_BACKEND === 'tensorflow' ? 'tensorflow' : 'wasm';
+/** The extractor engine name on the test backend (`tfjs-wasm` or `tfjs-tensorflow`). */
+export const TEST_ENGINE = `tfjs-${TEST_BACKEND}`;
 
 export async function useWasm(): Promise<typeof tf> {
   if (tf.getBackend() !== TEST_BACKEND) {
