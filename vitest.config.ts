@@ -36,7 +36,8 @@ export default defineConfig({
   test: {
     reporters: ['default'],
     projects: [
-      { test: { name: 'node', include: ['test/**/*.test.ts'], ...shared } },
+      // Where tfjs-node works it would win the automatic choice: keep the main project on wasm.
+      { test: { name: 'node', include: ['test/**/*.test.ts'], ...(tfjsNodeBuilt ? { env: { RETRAIN_STUDIO_BACKEND: 'wasm' } } : {}), ...shared } },
       ...(tfjsNodeBuilt
         ? [{ test: { name: 'tensorflow', include: TENSORFLOW_TESTS, env: { RETRAIN_STUDIO_BACKEND: 'tensorflow', TF_CPP_MIN_LOG_LEVEL: '2' }, ...shared } }]
         : []),
