@@ -4,7 +4,19 @@
  */
 import * as ort from 'onnxruntime-node';
 import { CoreError } from '../errors.js';
-import { describeUnusedProviders, planProviders, type OnnxProvider, type OnnxProviderPreference, type ProviderCandidate } from './providers.js';
+import { describeUnusedProviders, ONNX_PROVIDERS, planProviders, type OnnxProvider, type OnnxProviderPreference, type ProviderCandidate } from './providers.js';
+
+/** The environment variable that forces an execution provider when `provider` is not given. */
+export const ONNX_PROVIDER_ENV_VAR = 'RETRAIN_STUDIO_ONNX_PROVIDER';
+
+function providerFromEnv(): OnnxProviderPreference | undefined {
+  const value = process.env[ONNX_PROVIDER_ENV_VAR]?.trim();
+  if (!value) return undefined;
+  if (value !== 'auto' && !(ONNX_PROVIDERS as readonly string[]).includes(value)) {
+    throw new CoreError('INVALID_ARGUMENT', `${ONNX_PROVIDER_ENV_VAR} is "${value}"; accepted values: auto, ${ONNX_PROVIDERS.join(', ')}.`);
+  }
+  return value as OnnxProviderPreference;
+}
 
 /** Options for {@link createOnnxSession}. */
 export type OnnxSessionOptions = {
@@ -79,7 +91,7 @@ export async function createOnnxSession(onnxBytes: Uint8Array, options: OnnxSess
     throw new CoreError('INVALID_ARGUMENT', `threads must be a whole number ≥ 1 (got ${options.threads}); leave it out to let ONNX Runtime choose.`);
   }
   let session: ort.InferenceSession | undefined;
-  const preference = options.provider ?? (options.preferCuda ? 'auto' : 'cpu');
+  const preference = options.provider ?? providerFromEnv() ?? (options.preferCuda ? 'auto' : 'cpu');
   const providers = planProviders(preference);
   let provider: OnnxProvider = 'cpu';
   for (const candidate of providers) {
