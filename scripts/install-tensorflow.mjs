@@ -21,7 +21,7 @@
  * mismatch) · 1 anything else.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, linkSync } from 'node:fs';
+import { renameSync, closeSync, openSync, readSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, linkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,8 +139,10 @@ function checkElf(file) {
 
 /** Puts the two libraries and the C API headers into <pkg>/deps from a wheel or a folder. */
 function stageLibrary(from, pkgDir) {
-  const deps = path.join(pkgDir, 'deps');
+  // Staged beside deps/ and swapped in only when complete: a bad --from leaves a working build alone.
+  const deps = path.join(pkgDir, 'deps.staging');
   rmSync(deps, { recursive: true, force: true });
+  process.on('exit', () => rmSync(deps, { recursive: true, force: true }));
   mkdirSync(path.join(deps, 'lib'), { recursive: true });
   mkdirSync(path.join(deps, 'include'), { recursive: true });
   const source = path.resolve(from);
@@ -195,6 +197,8 @@ print('HEADERS %d' % n)
   symlinkSync('libtensorflow_cc.so.2', path.join(deps, 'lib', 'libtensorflow.so'));
   symlinkSync('libtensorflow_cc.so.2', path.join(deps, 'lib', 'libtensorflow.so.2'));
   symlinkSync('libtensorflow_framework.so.2', path.join(deps, 'lib', 'libtensorflow_framework.so'));
+  rmSync(path.join(pkgDir, 'deps'), { recursive: true, force: true });
+  renameSync(deps, path.join(pkgDir, 'deps'));
 }
 
 function napiVersion() {
