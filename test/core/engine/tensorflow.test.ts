@@ -13,7 +13,11 @@ import { describeEngine, selectEngine } from '../../../src-main/core/engine/inde
 import { decodeImage } from '../../../src-main/core/images/decode.js';
 import { loadFeatureExtractor } from '../../../src-main/core/models/extractor.js';
 import { loadThreadedFeatureExtractor } from '../../../src-main/core/models/extractor-thread.js';
+import { createOnnxSession, exportOnnxClassifier } from '../../../src-main/core/onnx/index.js';
+import { predictProbabilities, resolveConfig, trainHead } from '../../../src-main/core/training/index.js';
 import { hasShared, SHARED_MOBILENET, sharedPath } from '../../helpers/tf.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 
 const requireHere = createRequire(import.meta.url);
 let bindingBuilt = false;
@@ -101,6 +105,36 @@ describe.runIf(bindingBuilt)('tensorflow backend (tfjs-node against a TensorFlow
       expect(compare(tfFeatures, workerFeatures).maxAbs).toBeLessThan(1e-5);
     } finally {
       threaded.dispose();
+    }
+  });
+
+  it.runIf(hasShared)('a head trained on tensorflow features exports to ONNX predicting what the app predicts (< 1e-5)', async () => {
+    await selectEngine({ force: 'tensorflow', env: {} });
+    const pixels = await photos(5);
+    const count = 5;
+    const extractor = await loadFeatureExtractor(SHARED_MOBILENET);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tf-export-'));
+    try {
+      const features = await extractor.extract(pixels, count);
+      const labels = Int32Array.from([0, 1, 2, 3, 4]);
+      const config = resolveConfig({ howManyTrainingSteps: 40, learningRate: 0.05, evalStepInterval: 20, trainBatchSize: 5, validationBatchSize: -1 });
+      const { head } = await trainHead({ config, featureSize: 1280, classCount: 5, train: { features, labels, count }, validation: { features, labels, count } });
+      expect(tf.getBackend()).toBe('tensorflow');
+      // What the app predicts: backbone features on tensorflow, then the head.
+      const app = predictProbabilities(head, features, count, 1280);
+      const file = path.join(dir, 'model.onnx');
+      await exportOnnxClassifier({ backbone: extractor.layersModel!, head, file });
+      const session = await createOnnxSession(new Uint8Array(await readFile(file)), { provider: 'cpu' });
+      const exported = await session.run(pixels, count);
+      await session.dispose();
+      head.dispose();
+      let maxAbs = 0;
+      for (let i = 0; i < app.length; i++) maxAbs = Math.max(maxAbs, Math.abs(app[i] - exported[i]));
+      console.log(`exported ONNX vs app (trained on tensorflow): max |Δp| ${maxAbs.toExponential(2)}`);
+      expect(maxAbs).toBeLessThan(1e-5);
+    } finally {
+      extractor.dispose();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
