@@ -113,8 +113,9 @@ function pipDownload(gpu) {
     console.log(`    using ${path.join(CACHE, existing)} (downloaded before)`);
     return path.join(CACHE, existing);
   }
-  console.log(`    python3 -m pip download ${spec} --no-deps -d ${CACHE}`);
-  const r = spawnSync('python3', ['-m', 'pip', 'download', spec, '--no-deps', '--retries', '1', '-d', CACHE], { stdio: 'inherit' });
+  console.log(`    python3 -m pip download ${spec} --no-deps --no-cache-dir -d ${CACHE}`);
+  // --no-cache-dir: nothing written outside node_modules (pip would keep a copy in ~/.cache/pip).
+  const r = spawnSync('python3', ['-m', 'pip', 'download', spec, '--no-deps', '--no-cache-dir', '--retries', '1', '-d', CACHE], { stdio: 'inherit' });
   if (r.status !== 0) throw new Failure(1, `pip could not download ${spec} (exit ${r.status}): it needs PyPI or a configured index. Download the wheel elsewhere and pass --from FILE.whl.`);
   const wheel = readdirSync(CACHE).find((f) => f.endsWith('.whl'));
   if (!wheel) throw new Failure(1, `pip reported success but left no wheel in ${CACHE}.`);
@@ -208,7 +209,9 @@ function napiVersion() {
 function build(pkgDir, tools) {
   const napi = napiVersion();
   const modulePath = path.join(pkgDir, 'lib', `napi-v${napi}`);
-  const args = [tools.gyp, 'rebuild', `--nodedir=${tools.nodedir}`, `--napi_build_version=${napi}`, '--module_name=tfjs_binding', `--module_path=${modulePath}`, `--jobs=${process.env.JOBS || 2}`];
+  const args = [tools.gyp, 'rebuild', `--nodedir=${tools.nodedir}`, `--napi_build_version=${napi}`, '--module_name=tfjs_binding', `--module_path=${modulePath}`, `--jobs=${process.env.JOBS || 2}`,
+    // node-gyp's own cache folder (~/.cache/node-gyp by default) kept inside node_modules too.
+    `--devdir=${path.join(CACHE, 'node-gyp')}`];
   console.log(`    node ${args.map((a) => path.relative(ROOT, a).startsWith('..') ? a : path.relative(ROOT, a)).join(' ')}`);
   const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: tools.nodedir } });
   if (r.status !== 0) {
