@@ -53,7 +53,7 @@ function loadTfjsNode(): Promise<string | undefined> {
       return tf.findBackend('tensorflow') ? undefined : 'tfjs-node loaded but registered no "tensorflow" backend';
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return '@tensorflow/tfjs-node is not installed';
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return '@tensorflow/tfjs-node is not installed (npm run engine:install-tensorflow -- --pip)';
       return `@tensorflow/tfjs-node failed to load: ${(error as Error).message.split('\n')[0]}`;
     }
   })();

@@ -16,7 +16,7 @@ export type Result = { code: number | null; signal: NodeJS.Signals | null; stdou
 
 /** Child environment: WASM (no native TF), and whatever the test adds. */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, RETRAIN_STUDIO_BACKEND: 'wasm', ...extra };
+  return { ...process.env, RETRAIN_STUDIO_BACKEND: process.env.RETRAIN_STUDIO_BACKEND === 'tensorflow' ? 'tensorflow' : 'wasm', ...extra };
 }
 
 /** Starts `node bin.js …args` with piped stdio. */

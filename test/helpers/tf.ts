@@ -5,10 +5,21 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelInfo } from '../../src-main/core/models/types.js';
 
+/**
+ * The test backend: wasm, or `tensorflow` (tfjs-node) when RETRAIN_STUDIO_BACKEND says so —
+ * vitest.config.ts's `tensorflow` project sets it to run the same tests on the real TensorFlow.
+ */
+export const TEST_BACKEND = process.env.RETRAIN_STUDIO_BACKEND === 'tensorflow' ? 'tensorflow' : 'wasm';
+/** The extractor engine name on the test backend (`tfjs-wasm` or `tfjs-tensorflow`). */
+export const TEST_ENGINE = `tfjs-${TEST_BACKEND}`;
+
 export async function useWasm(): Promise<typeof tf> {
-  if (tf.getBackend() !== 'wasm') {
-    await tf.setBackend('wasm');
+  if (tf.getBackend() !== TEST_BACKEND) {
+    const tfjsNode = '@tensorflow/tfjs-node'; // a variable: not installed everywhere, so no static resolution
+    if (TEST_BACKEND === 'tensorflow') await import(tfjsNode);
+    await tf.setBackend(TEST_BACKEND);
     await tf.ready();
+    if (tf.getBackend() !== TEST_BACKEND) throw new Error(`test backend ${TEST_BACKEND} did not start (active: ${tf.getBackend()})`);
   }
   return tf;
 }

@@ -57,7 +57,8 @@ export function explainLoadError(id: BackendId, error: unknown): string {
     }
     return (
       `not installed: npm could not install its native library (it downloads libtensorflow at install time); ` +
-      `on a machine with network run \`npm install ${pkg}\``
+      `on a machine with network run \`npm install ${pkg}\`, or build it from a TensorFlow wheel: ` +
+      `\`npm run engine:install-tensorflow -- --pip${id === 'tensorflow-gpu' ? ' --gpu' : ''}\``
     );
   }
   const library = message.match(/([\w.+-]+\.(?:so(?:\.[\d.]+)?|dylib|dll))\b[^\n]*?(?:cannot open shared object file|No such file|not found|image not found|could not be found)/i)?.[1];

@@ -2,32 +2,20 @@
  * ONNX Runtime (onnxruntime-node) sessions for models made by the converter: one float32
  * NHWC input with a dynamic batch dimension, one float32 output.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { CoreError } from '../errors.js';
+import { describeUnusedProviders, ONNX_PROVIDERS, planProviders, type OnnxProvider, type OnnxProviderPreference, type ProviderCandidate } from './providers.js';
 
-/**
- * Why CUDA cannot work, or undefined when its provider library is installed.
- * onnxruntime-node loads `bin/napi-v6/<platform>/<arch>/onnxruntime_binding.node`, and the
- * CUDA provider must sit beside it (its install script downloads it); checking first avoids
- * ONNX Runtime printing a load error to stderr on every machine without it.
- */
-function cudaUnavailableReason(): string | undefined {
-  if (process.platform !== 'linux' && process.platform !== 'win32') return `CUDA is not available on ${process.platform}`;
-  let binDir: string;
-  try {
-    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-    binDir = path.join(path.dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
-  } catch {
-    return 'onnxruntime-node could not be located';
+/** The environment variable that forces an execution provider when `provider` is not given. */
+export const ONNX_PROVIDER_ENV_VAR = 'RETRAIN_STUDIO_ONNX_PROVIDER';
+
+function providerFromEnv(): OnnxProviderPreference | undefined {
+  const value = process.env[ONNX_PROVIDER_ENV_VAR]?.trim();
+  if (!value) return undefined;
+  if (value !== 'auto' && !(ONNX_PROVIDERS as readonly string[]).includes(value)) {
+    throw new CoreError('INVALID_ARGUMENT', `${ONNX_PROVIDER_ENV_VAR} is "${value}"; accepted values: auto, ${ONNX_PROVIDERS.join(', ')}.`);
   }
-  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  if (!existsSync(path.join(binDir, library))) {
-    return `ONNX Runtime's CUDA provider (${library}) is not installed; onnxruntime-node's install script downloads it (CUDA 12)`;
-  }
-  return undefined;
+  return value as OnnxProviderPreference;
 }
 
 /** Options for {@link createOnnxSession}. */
@@ -43,6 +31,11 @@ export type OnnxSessionOptions = {
    */
   preferCuda?: boolean;
   /**
+   * Execution provider: `auto` tries CUDA → DirectML → CoreML → CPU (providers.ts says why each
+   * is skipped); a named one is used or fails with its reason. Default: `auto` with preferCuda, else `cpu`.
+   */
+  provider?: OnnxProviderPreference;
+  /**
    * Whether idle ONNX Runtime worker threads busy-wait for the next piece of work. Spinning
    * lowers latency on an idle machine but burns the cores that image decoding and TF.js
    * share with it. Default false.
@@ -52,10 +45,12 @@ export type OnnxSessionOptions = {
 
 /** A loaded ONNX model. Call dispose() when done. */
 export interface OnnxSession {
-  /** `cpu` or `cuda`. */
-  readonly executionProvider: 'cpu' | 'cuda';
-  /** Why a preferred provider (CUDA) was not used, if one was asked for. */
+  /** `cpu`, `cuda`, `dml` or `coreml`. */
+  readonly executionProvider: OnnxProvider;
+  /** Why the providers ahead of the chosen one were not used, if any were tried. */
   readonly fallbackReason?: string;
+  /** Every provider considered, in order, with why it was not used. */
+  readonly providers: readonly ProviderCandidate[];
   readonly inputName: string;
   readonly outputName: string;
   /** Per-image input shape without the batch dimension, e.g. `[224, 224, 3]`. */
@@ -70,10 +65,10 @@ export interface OnnxSession {
   dispose(): Promise<void>;
 }
 
-function sessionOptions(provider: 'cpu' | 'cuda', options: OnnxSessionOptions): ort.InferenceSession.SessionOptions {
+function sessionOptions(provider: OnnxProvider, options: OnnxSessionOptions): ort.InferenceSession.SessionOptions {
   const threads = options.threads;
   return {
-    executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
@@ -96,24 +91,24 @@ export async function createOnnxSession(onnxBytes: Uint8Array, options: OnnxSess
     throw new CoreError('INVALID_ARGUMENT', `threads must be a whole number ≥ 1 (got ${options.threads}); leave it out to let ONNX Runtime choose.`);
   }
   let session: ort.InferenceSession | undefined;
-  let provider: 'cpu' | 'cuda' = 'cpu';
-  let fallbackReason: string | undefined;
-  if (options.preferCuda) fallbackReason = cudaUnavailableReason();
-  if (options.preferCuda && !fallbackReason) {
+  const preference = options.provider ?? providerFromEnv() ?? (options.preferCuda ? 'auto' : 'cpu');
+  const providers = planProviders(preference);
+  let provider: OnnxProvider = 'cpu';
+  for (const candidate of providers) {
+    if (candidate.reason) continue;
     try {
-      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cuda', options));
-      provider = 'cuda';
+      session = await ort.InferenceSession.create(onnxBytes, sessionOptions(candidate.provider, options));
+      provider = candidate.provider;
+      break;
     } catch (error) {
-      fallbackReason = `CUDA execution provider unavailable: ${(error as Error).message.split('\n')[0]}`;
+      candidate.reason = `${candidate.provider} provider failed to start: ${(error as Error).message.split('\n')[0]}`;
     }
   }
   if (!session) {
-    try {
-      session = await ort.InferenceSession.create(onnxBytes, sessionOptions('cpu', options));
-    } catch (error) {
-      throw new CoreError('ENGINE_UNAVAILABLE', `ONNX Runtime could not load the model: ${(error as Error).message}`);
-    }
+    const why = providers.map((c) => c.reason).join('; ');
+    throw new CoreError('ENGINE_UNAVAILABLE', `ONNX Runtime could not load the model${preference === 'auto' ? '' : ` on the ${preference} provider`}: ${why}`);
   }
+  const fallbackReason = describeUnusedProviders(providers, provider);
 
   const loaded = session;
   const fail = (why: string): never => {
@@ -137,6 +132,7 @@ export async function createOnnxSession(onnxBytes: Uint8Array, options: OnnxSess
   return {
     executionProvider: provider,
     ...(fallbackReason ? { fallbackReason } : {}),
+    providers,
     inputName,
     outputName,
     imageShape: fixedShape,

@@ -12,7 +12,7 @@ import {
 } from '../../../src-main/core/bottlenecks/index.js';
 import { CoreError } from '../../../src-main/core/errors.js';
 import { decodeImage } from '../../../src-main/core/images/index.js';
-import { hasShared, SHARED_MOBILENET, sharedPath, useWasm } from '../../helpers/tf.js';
+import { hasShared, SHARED_MOBILENET, sharedPath, TEST_ENGINE, useWasm } from '../../helpers/tf.js';
 import { fakeExtractor, makeImages, sha256, tinyTfjsExtractor, TINY_SPEC, type TestImage } from './pipeline-fixtures.js';
 import { modelFingerprint } from '../../../src-main/core/models/fingerprint.js';
 
@@ -47,7 +47,7 @@ describe('computeBottlenecks', () => {
     expect(extractor.calls).toEqual([8, 8, 7]);
     expect(first.featureSize).toBe(8);
     expect(first.failed).toEqual([]);
-    expect(first.stats).toMatchObject({ total: 23, fromCache: 0, computed: 23, failed: 0, engine: 'tfjs-wasm', cacheWriteFailures: 0 });
+    expect(first.stats).toMatchObject({ total: 23, fromCache: 0, computed: 23, failed: 0, engine: TEST_ENGINE, cacheWriteFailures: 0 });
     expect(first.vectors).toHaveLength(23);
     for (const v of first.vectors) expect(v).toHaveLength(8);
     // Distinct images give distinct features.

@@ -7,7 +7,7 @@ import { loadFeatureExtractor, type FeatureExtractor, type ModelInfo } from '../
 import type { RunStore } from '../../../src-main/core/runs/index.js';
 import { loadLayersModelFromDir } from '../../../src-main/core/tf/file-io.js';
 import { tempDir } from '../../helpers/fixtures.js';
-import { useWasm } from '../../helpers/tf.js';
+import { TEST_ENGINE, useWasm } from '../../helpers/tf.js';
 import { makeFinishedRun, RUN_CLASSES } from '../runs/fixtures.js';
 
 /** Seeded pixels in [-1, 1] for `count` 16×16 images. */
@@ -30,7 +30,7 @@ describe('the classifier of a finished run', () => {
   it('predicts what its backbone followed by its saved head predicts', async () => {
     const classifier = await loadRunClassifier(run.runs, run.runId, async () => extractor);
     expect(classifier.labels).toEqual(RUN_CLASSES);
-    expect(classifier.engine).toBe('tfjs-wasm');
+    expect(classifier.engine).toBe(TEST_ENGINE);
     const probabilities = await classifier.predict(pixels(3), 3);
 
     // The same network assembled by hand from the run folder.

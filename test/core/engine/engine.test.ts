@@ -89,7 +89,8 @@ describe('explainLoadError', () => {
     const missing = Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'"), { code: 'MODULE_NOT_FOUND' });
     expect(explainLoadError('tensorflow', missing)).toBe(
       'not installed: npm could not install its native library (it downloads libtensorflow at install time); ' +
-        'on a machine with network run `npm install @tensorflow/tfjs-node`',
+        'on a machine with network run `npm install @tensorflow/tfjs-node`, or build it from a TensorFlow wheel: ' +
+        '`npm run engine:install-tensorflow -- --pip`',
     );
     expect(explainLoadError('tensorflow-gpu', new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory'))).toMatch(
       /^libcudart\.so\.11\.0 not found — needs CUDA 11\.2 \+ cuDNN 8\.1/,

@@ -5,7 +5,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSaveHandler } from '../../../src-main/core/tf/file-io.js';
 import { createModelStore, loadFeatureExtractor, type ModelInfo, type ModelStore } from '../../../src-main/core/models/index.js';
-import { hasShared, sharedPath, useWasm } from '../../helpers/tf.js';
+import { hasShared, sharedPath, TEST_ENGINE, useWasm } from '../../helpers/tf.js';
 import { makeGraphModel, makeNestedFeatureModel } from './fixtures.js';
 import { rejection } from '../../helpers/errors.js';
 
@@ -47,7 +47,7 @@ describe('loadFeatureExtractor on tiny models', () => {
     const before = tf.memory().numTensors;
     const whole = await loadFeatureExtractor(nested);
     const truncated = await loadFeatureExtractor({ ...nested, bottleneckNode: 'out_relu' });
-    expect(whole.engine).toBe('tfjs-wasm');
+    expect(whole.engine).toBe(TEST_ENGINE);
     expect(truncated.info.featureSize).toBe(12);
     expect(truncated.layersModel?.outputs[0].shape).toEqual([null, 12]);
     expect(truncated.layersModel?.inputs[0].shape).toEqual([null, 16, 16, 3]);
