@@ -2,6 +2,8 @@
  * Test-set evaluation: accuracy, cross-entropy, confusion matrix, per-class precision and
  * recall, and the misclassified files (retrain.py's --print_misclassified_test_images).
  */
+import type { CalibrationSummary } from '../training/calibration-types.js';
+
 export type ClassMetrics = { className: string; precision: number; recall: number; support: number };
 export type Misclassified = { path: string; trueLabel: string; predictedLabel: string; probability: number };
 
@@ -14,6 +16,8 @@ export type EvaluationSummary = {
   confusion: number[][];
   perClass: ClassMetrics[];
   misclassified: Misclassified[];
+  /** Temperature scaling fitted on the validation split after training (absent: T = 1). */
+  calibration?: CalibrationSummary;
 };
 
 /**
