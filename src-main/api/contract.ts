@@ -20,6 +20,7 @@ import type { BottleneckProgress } from '../core/bottlenecks/types.js';
 import type { DatasetIssue, Split } from '../core/dataset/types.js';
 import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js';
 import type { ClassifyResult } from '../core/classify/types.js';
+import type { HeatMap } from '../core/classify/explain.js';
 
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 // Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
@@ -144,6 +145,10 @@ export type ImageInput = { path: string } | { dataBase64: string; name: string }
 
 /** A classification as clients get it: what was classified, and core's result. */
 export type Classification = { source: string } & ClassifyResult;
+// ── explain and calibration ──
+export type Explanation = { source: string } & HeatMap;
+export type { HeatMap } from '../core/classify/explain.js';
+export type { CalibrationSummary, CalibrationSplit, ReliabilityBin } from '../core/training/calibration-types.js';
 
 // ───────────────────────────── the method table ─────────────────────────────
 
@@ -198,6 +203,11 @@ export const METHODS = {
 
   getCacheInfo: method<NoFields, CacheInfo>('Size of the bottleneck cache.'),
   clearCache: method<NoFields, CacheInfo>('Empties the bottleneck cache.'),
+
+  // ── explain and calibration ──
+  explain: method<{ runId?: string; modelId?: string; image: ImageInput; classIndex?: number }, Explanation>(
+    'A heat map of the regions of one image that drove a class (occlusion sensitivity; the top class unless classIndex is given).',
+  ),
 } as const satisfies Record<string, MethodMeta<never, unknown>>;
 
 type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;

@@ -17,6 +17,7 @@ import type { CoreApi } from './contract.js';
 import type { Logger, Service, ServiceOptions } from './service-types.js';
 import { createCacheApi } from './service/cache.js';
 import { createClassifyApi } from './service/classify.js';
+import { createExplainApi } from './service/explain.js';
 import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
@@ -86,6 +87,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, exportDirFor }),
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
+    ...createExplainApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
   };
 

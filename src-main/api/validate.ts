@@ -134,6 +134,12 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
     .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
   getCacheInfo: empty,
   clearCache: empty,
+
+  // ── explain and calibration ──
+  explain: z
+    .object({ runId: id.optional(), modelId: id.optional(), image, classIndex: z.number().int().min(0).max(100_000).optional() })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */
