@@ -116,6 +116,8 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     classify: async () => ({ source: 'x', predictions: [], durationMs: 1, preprocessMs: 0, inferenceMs: 1, engine: 'fake' }),
     getCacheInfo: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
     clearCache: async () => ({ dir: '/tmp/cache', entries: 0, bytes: 0 }),
+    // ── explain and calibration ──
+    explain: async () => ({ source: 'x', method: 'occlusion', methodText: 'fake', label: 'a', classIndex: 0, probability: 1, rows: 2, cols: 2, values: [0, 0, 0, 0], maxAbs: 0, region: { x: 0, y: 0, width: 1, height: 1 }, evaluations: 1, durationMs: 1 }),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
   // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an
