@@ -68,5 +68,5 @@ describe.skipIf(!hasShared)('temperature scaling on flower_photos_small', () => 
     const metadata = JSON.parse(await readFile(path.join(exported.dir, 'metadata.json'), 'utf8'));
     expect(metadata.calibration).toMatchObject({ method: 'temperature', temperature });
     await expectExportMatchesApp(service, run.id, exported.dir, photos.slice(0, 6), 5);
-  });
+  }, 900_000);
 });

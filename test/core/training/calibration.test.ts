@@ -4,6 +4,7 @@
  * applyTemperature makes a real head output softmax(logits / T).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type * as tf from '@tensorflow/tfjs';
 import { useWasm } from '../../helpers/tf.js';
 import { createRandom } from '../../../src-main/core/random.js';
 import { createHead } from '../../../src-main/core/training/index.js';
