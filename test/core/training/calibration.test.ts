@@ -83,8 +83,8 @@ describe('temperature scaling', () => {
   it('applyTemperature makes a real head output softmax(logits / T) with the same top-1', async () => {
     const tf = await useWasm();
     const head = createHead(6, 4, 5, 9);
-    // Larger weights than the initialiser's, so that probabilities differ visibly.
-    head.layers.forEach((layer) => layer.setWeights(layer.getWeights().map((w) => tf.mul(w, 40))));
+    // Larger weights than the initialiser's and a non-uniform bias, so that probabilities differ visibly and the bias matters.
+    head.layers.forEach((layer) => layer.setWeights(layer.getWeights().map((w, i) => tf.add(tf.mul(w, 40), tf.randomNormal(w.shape, 0, i % 2 ? 2 : 0.1, 'float32', 5 + i)))));
     const random = createRandom(4);
     const features = Float32Array.from({ length: 30 * 6 }, () => random());
     const logits = headLogits(head, features, 30, 6);
