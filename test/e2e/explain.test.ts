@@ -57,8 +57,9 @@ describe.skipIf(!hasShared || !hasChromium)('browser: heat map and reliability d
       if (theme === 'light') {
         await page.getByTestId('classify-file').setInputFiles(sharedPath('datasets', 'flower_photos_small', 'sunflowers', (await import('node:fs')).readdirSync(sharedPath('datasets', 'flower_photos_small', 'sunflowers')).filter((f) => f.endsWith('.jpg'))[0]));
         await page.getByTestId('predictions').waitFor({ timeout: 60_000 });
-        await page.getByTestId('explain-button').click();
       }
+      // The view was left and re-entered: the heat map is asked for again.
+      await page.getByTestId('explain-button').click();
       await page.getByTestId('heat-map-canvas').waitFor({ timeout: 120_000 });
       await expect(page.getByTestId('heat-map-method').textContent()).resolves.toMatch(/^Occlusion sensitivity for /);
       await shoot('classify-result', `heatmap-${theme}`);
