@@ -22,6 +22,7 @@ import type { DownloadProgress, ModelGraph } from '../core/models/data-types.js'
 import type { ClassifyResult } from '../core/classify/types.js';
 import type { HealthReport } from '../core/health/types.js';
 import type { Exclusion, MoveFix } from '../core/dataset/fix-types.js';
+import type { HeatMap } from '../core/classify/explain.js';
 
 export { CoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 // Plain data owned by core (files with no Node, tfjs or DOM); declared there, once.
@@ -148,6 +149,10 @@ export type ImageInput = { path: string } | { dataBase64: string; name: string }
 
 /** A classification as clients get it: what was classified, and core's result. */
 export type Classification = { source: string } & ClassifyResult;
+// ── explain and calibration ──
+export type Explanation = { source: string } & HeatMap;
+export type { HeatMap } from '../core/classify/explain.js';
+export type { CalibrationSummary, CalibrationSplit, ReliabilityBin } from '../core/training/calibration-types.js';
 
 // ───────────────────────────── data health ─────────────────────────────
 
@@ -250,6 +255,10 @@ export const METHODS = {
   undoFix: method<{ datasetId: string; fixId: string }, FixResult>('Moves a logged photo back where it was.'),
   excludeImages: method<{ datasetId: string; paths: string[]; reason?: string }, FixResult>('Leaves photos out of the dataset (scan, split, training, checks) without touching the files.'),
   restoreImages: method<{ datasetId: string; paths: string[] }, FixResult>('Takes photos off the exclusion list.'),
+  // ── explain and calibration ──
+  explain: method<{ runId?: string; modelId?: string; image: ImageInput; classIndex?: number }, Explanation>(
+    'A heat map of the regions of one image that drove a class (occlusion sensitivity; the top class unless classIndex is given).',
+  ),
 } as const satisfies Record<string, MethodMeta<never, unknown>>;
 
 type RequestOf<T> = T extends { readonly types?: (request: infer Req) => unknown } ? Req : never;

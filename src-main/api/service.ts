@@ -19,6 +19,7 @@ import { createCacheApi } from './service/cache.js';
 import { createCaptureApi } from './service/capture.js';
 import { createClassifyApi } from './service/classify.js';
 import { createCrossValidateApi } from './service/cross-validate.js';
+import { createExplainApi } from './service/explain.js';
 import { createDatasetArea } from './service/datasets.js';
 import { createEventBus } from './service/events.js';
 import { createExportsApi } from './service/exports.js';
@@ -90,6 +91,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...createRunsApi({ runs, queue, models, cache, features, engine, datasets, emit: events.emit, exportDirFor }),
     ...createExportsApi({ runs, extractors, access, exportsDir: dirs.exports, exportDirFor }),
     ...createClassifyApi({ runs, models, extractors, classifiers, access }),
+    ...createExplainApi({ runs, models, extractors, classifiers, access }),
     ...createCacheApi({ cache, isBusy }),
     ...createCrossValidateApi({ runs, cache, features, engine, datasets }),
     ...createLabelFolderApi({ runs, models, extractors, classifiers, access, emit: events.emit }),

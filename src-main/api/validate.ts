@@ -169,6 +169,11 @@ const schemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   undoFix: z.object({ datasetId: id, fixId: id }).strict(),
   excludeImages: z.object({ datasetId: id, paths: z.array(path).min(1).max(LIMITS.pageSize), reason: z.string().max(LIMITS.nameChars).optional() }).strict(),
   restoreImages: z.object({ datasetId: id, paths: z.array(path).min(1).max(LIMITS.pageSize) }).strict(),
+  // ── explain and calibration ──
+  explain: z
+    .object({ runId: id.optional(), modelId: id.optional(), image, classIndex: z.number().int().min(0).max(100_000).optional() })
+    .strict()
+    .refine((r) => (r.runId === undefined) !== (r.modelId === undefined), 'give exactly one of runId or modelId'),
 };
 
 /** True when `name` is a method of the contract (guards against `__proto__`, `constructor`…). */

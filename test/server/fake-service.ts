@@ -131,6 +131,8 @@ export function createFakeService(options: { allowedRoots?: string[]; overrides?
     undoFix: (req) => notFound(`Dataset ${req.datasetId}`),
     excludeImages: (req) => notFound(`Dataset ${req.datasetId}`),
     restoreImages: (req) => notFound(`Dataset ${req.datasetId}`),
+    // ── explain and calibration ──
+    explain: async () => ({ source: 'x', method: 'occlusion', methodText: 'fake', label: 'a', classIndex: 0, probability: 1, rows: 2, cols: 2, values: [0, 0, 0, 0], maxAbs: 0, region: { x: 0, y: 0, width: 1, height: 1 }, evaluations: 1, durationMs: 1 }),
   };
   const api = { ...base, ...options.overrides } as CoreApi;
   // `base` is typed CoreApi, so this cannot happen once the tests compile; it also stops an

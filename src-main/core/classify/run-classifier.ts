@@ -9,6 +9,7 @@ import { loadClassifier } from '../models/index.js';
 import type { FeatureExtractor, ModelInfo } from '../models/types.js';
 import type { RunStore } from '../runs/store.js';
 import { loadLayersModelFromDir } from '../tf/file-io.js';
+import { applyTemperature, readTemperature } from '../training/calibration.js';
 import { readLabels, type ImageClassifier } from './index.js';
 
 /**
@@ -30,7 +31,8 @@ export function headPredictor(head: tf.LayersModel, featureSize: number): (featu
  * Loads run `runId`'s classifier: its head and labels from `<run>/model/`, on the backbone
  * `loadExtractor` gives for the run's model (TF.js, so labelling matches the export exactly),
  * asked for again at each prediction: the extractor stays owned by whoever cached it, and
- * may be replaced there. dispose() releases the head only.
+ * may be replaced there. The run's temperature (model/calibration.json) is applied to the head,
+ * so probabilities are calibrated, as in the export. dispose() releases the head only.
  * @throws CoreError INVALID_ARGUMENT when the run is not completed; NOT_FOUND for an unknown run
  */
 export async function loadRunClassifier(runs: RunStore, runId: string, loadExtractor: (info: ModelInfo) => Promise<FeatureExtractor>): Promise<ImageClassifier> {
@@ -40,6 +42,7 @@ export async function loadRunClassifier(runs: RunStore, runId: string, loadExtra
   const head = await loadLayersModelFromDir(modelDir);
   try {
     const labels = await readLabels(path.join(modelDir, 'labels.txt'));
+    applyTemperature(head, await readTemperature(modelDir));
     const extractor = await loadExtractor(record.model);
     const predictHead = headPredictor(head, extractor.info.featureSize);
     return {

@@ -2,6 +2,8 @@
  * Test-set evaluation: accuracy, cross-entropy, confusion matrix, per-class precision and
  * recall, and the misclassified files (retrain.py's --print_misclassified_test_images).
  */
+import type { CalibrationSummary } from '../training/calibration-types.js';
+
 export type ClassMetrics = { className: string; precision: number; recall: number; support: number };
 export type Misclassified = { path: string; trueLabel: string; predictedLabel: string; probability: number };
 /** One test image as the head saw it; `probability` is the predicted class's, `trueProbability` the true class's. */
@@ -21,6 +23,8 @@ export type EvaluationSummary = {
    * too) can list its images. Absent in runs recorded before it was kept.
    */
   predictions?: TestPrediction[];
+  /** Temperature scaling fitted on the validation split after training (absent: T = 1). */
+  calibration?: CalibrationSummary;
 };
 
 /**

@@ -9,7 +9,7 @@ import { CoreError } from '../errors.js';
 import { fileSaveHandler, readModelJson, writeAtomic } from '../tf/file-io.js';
 import { describeNormalization, normalizationAffine, type PreprocessSpec } from '../images/spec.js';
 import type { ModelInfo } from '../models/types.js';
-import { HEAD_OUTPUT_NAME } from '../training/index.js';
+import { HEAD_LOGITS_NAME, HEAD_OUTPUT_NAME } from '../training/index.js';
 import { browserSnippet } from './snippets.js';
 
 export { browserSnippet, exportSnippets, nodeSnippet, pythonSnippet, type ExportSnippets } from './snippets.js';
@@ -40,6 +40,11 @@ export type ExportMetadata = {
    */
   graphBackbone?: { dir: 'backbone'; node: string; head: 'head' };
   runId?: string;
+  /**
+   * Temperature scaling, already inside the model: its final dense layer's kernel and bias are
+   * divided by `temperature`, so `outputName` gives softmax(logits / T), the app's probabilities.
+   */
+  calibration?: { method: 'temperature'; temperature: number; appliedIn: string };
   appVersion: string;
   createdAt: string;
 };
@@ -56,6 +61,8 @@ export type ExportOptions = {
   classes: string[];
   dir: string;
   runId?: string;
+  /** The temperature already applied to `head` (applyTemperature); recorded in metadata.json. */
+  temperature?: number;
   appVersion: string;
 };
 
@@ -98,6 +105,9 @@ export async function exportClassifier(options: ExportOptions): Promise<{ dir: s
     backboneId: info.id,
     bottleneckNode: info.bottleneckNode,
     ...(options.runId ? { runId: options.runId } : {}),
+    ...(options.temperature !== undefined && options.temperature !== 1
+      ? { calibration: { method: 'temperature' as const, temperature: options.temperature, appliedIn: `${HEAD_LOGITS_NAME} (kernel and bias divided by the temperature): ${HEAD_OUTPUT_NAME} is softmax(logits / temperature), the probabilities Retrain Studio shows` } }
+      : {}),
     appVersion: options.appVersion,
     createdAt: new Date().toISOString(),
   };

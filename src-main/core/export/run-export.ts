@@ -9,6 +9,7 @@ import type { FeatureExtractor, ModelInfo } from '../models/types.js';
 import { exportOnnxClassifier } from '../onnx/index.js';
 import type { RunStore } from '../runs/store.js';
 import { loadLayersModelFromDir } from '../tf/file-io.js';
+import { applyTemperature, readTemperature } from '../training/calibration.js';
 import { exportClassifier, type ExportMetadata } from './index.js';
 
 /** The ONNX part of an export: the file and its largest difference from TF.js, or why there is none. */
@@ -63,9 +64,13 @@ export async function exportRunModel(options: RunExportOptions): Promise<RunExpo
   if (record.status !== 'completed') throw new CoreError('INVALID_ARGUMENT', `Run ${runId} is ${record.status}; only completed runs can be exported.`);
   const dir = await options.chooseDir();
   const extractor = await options.loadExtractor(record.model);
-  const head = await loadLayersModelFromDir(path.join(await runs.runDir(runId), 'model'));
+  const modelDir = path.join(await runs.runDir(runId), 'model');
+  const head = await loadLayersModelFromDir(modelDir);
   try {
-    const result = await exportClassifier({ backbone: extractor.layersModel, head, info: record.model, classes: record.classes, dir, runId, appVersion: options.appVersion });
+    // The same calibrated head the app classifies with (TF.js and ONNX alike).
+    const temperature = await readTemperature(modelDir);
+    applyTemperature(head, temperature);
+    const result = await exportClassifier({ backbone: extractor.layersModel, head, info: record.model, classes: record.classes, dir, runId, appVersion: options.appVersion, temperature });
     if (!options.onnx) return result;
     const onnx = extractor.layersModel
       ? await exportOnnxWithParity(extractor.layersModel, head, dir, record.model)

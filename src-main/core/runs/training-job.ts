@@ -12,6 +12,7 @@ import { decodeImage, type Distortion } from '../images/index.js';
 import type { FeatureExtractor, ModelInfo } from '../models/types.js';
 import { checkClassWeightNames, hasDistortions, trainHead, predictProbabilities, type MetricPoint, type SplitFeatures, type TrainingConfig } from '../training/index.js';
 import { evaluatePredictions, type EvaluationSummary } from '../evaluation/index.js';
+import { calibrate, headLogits, writeCalibrationFile, type CalibrationSummary } from '../training/calibration.js';
 import { createRandom } from '../random.js';
 import { fileSaveHandler, writeAtomic } from '../tf/file-io.js';
 import { writeTensorBoardScalars } from './tensorboard.js';
@@ -182,12 +183,27 @@ export async function runTrainingJob(options: TrainingJobOptions): Promise<RunSu
         const probabilities = predictProbabilities(trained.head, packed.features, packed.count, featureSize);
         return evaluatePredictions(probabilities, packed.labels, test.map((s) => s.image.path), classes);
       });
+      // Temperature scaling on the validation logits (seconds at most); the head stays as trained
+      // and model/calibration.json carries T to the classifier and the export.
+      const logitsOf = (samples: Sample[]) => {
+        const packed = pack(samples, featureSize);
+        return { logits: headLogits(trained.head, packed.features, packed.count, featureSize), labels: packed.labels, classCount: classes.length };
+      };
+      let calibration: CalibrationSummary | undefined;
+      try {
+        calibration = calibrate(logitsOf(bySplit.validation), logitsOf(bySplit.test));
+      } catch (error) {
+        // A head of another shape (not Dense → Softmax) is used uncalibrated rather than failing the run.
+        if (!(error instanceof CoreError && error.code === 'MODEL_INVALID')) throw error;
+      }
+      if (calibration) evaluation.calibration = calibration;
 
       phase('saving', 'Saving the run');
       await timed('saveMs', async () => {
         const runDir = await runs.runDir(record.id);
         await trained.head.save(fileSaveHandler(path.join(runDir, 'model')));
         await writeAtomic(path.join(runDir, 'model', 'labels.txt'), `${classes.join('\n')}\n`);
+        if (calibration) await writeCalibrationFile(path.join(runDir, 'model'), calibration);
         await writeTensorBoardScalars(runDir, trained.metrics, { runName: record.name });
       });
 

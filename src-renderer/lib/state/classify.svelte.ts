@@ -93,6 +93,11 @@ export class ClassifyState {
     if (this.#lastImage && (this.#result || this.#loading)) void this.#classify(this.#lastImage);
   }
 
+  /** The image on screen as the API takes it (the heat map explains the same one), or null. */
+  get lastImage(): ImageInput | null {
+    return this.#lastImage;
+  }
+
   /** The class the image is known to be (opened from Results), shown beside the prediction; else null. */
   get trueLabel(): string | null {
     return this.#trueLabel;
