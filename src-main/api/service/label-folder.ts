@@ -6,30 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AccessPolicy } from '../../core/access/index.js';
 import { folderCsv, labelFolder } from '../../core/classify/folder.js';
-import type { ImageClassifier } from '../../core/classify/index.js';
-import { loadLabelledModelClassifier, loadRunClassifier } from '../../core/classify/run-classifier.js';
 import { CoreError } from '../../core/errors.js';
-import type { ExtractorCache, LoadedCache } from '../../core/models/extractor-cache.js';
-import type { ModelStore } from '../../core/models/index.js';
-import type { RunStore } from '../../core/runs/index.js';
 import type { CoreApi, LabelFolderResult } from '../contract.js';
 import { DEFAULTS } from '../wire.js';
+import { classifierLoader, type ClassifierDeps } from './classify.js';
 import type { Emit } from './events.js';
 
 /** Finished jobs kept for exportLabelFolderCsv (each holds its rows). */
 const KEPT_RESULTS = 4;
 
-export type LabelFolderDeps = {
-  runs: RunStore;
-  models: ModelStore;
-  extractors: ExtractorCache;
-  /** The same loaded classifiers as classify (same keys), so both label with one network. */
-  classifiers: LoadedCache<ImageClassifier>;
-  access: AccessPolicy;
-  emit: Emit;
-};
+/** classify's dependencies (the same loaded classifiers, so both label with one network), plus events. */
+export type LabelFolderDeps = ClassifierDeps & { emit: Emit };
 
 /** The real folder a request names, or NOT_FOUND saying whether it is missing or a file. */
 async function realFolder(requested: string): Promise<string> {
@@ -41,19 +29,12 @@ async function realFolder(requested: string): Promise<string> {
 }
 
 export function createLabelFolderApi(deps: LabelFolderDeps): Pick<CoreApi, 'labelFolder' | 'cancelLabelFolder' | 'exportLabelFolderCsv'> {
-  const { classifiers, access, emit } = deps;
+  const { access, emit } = deps;
   /** Jobs in flight, by real folder. */
   const running = new Map<string, AbortController>();
   const finished = new Map<string, LabelFolderResult>();
 
-  const classifierFor = async (runId: string | undefined, modelId: string | undefined): Promise<{ classifier: ImageClassifier; source: string }> => {
-    if (runId) {
-      const classifier = await classifiers.get(`run|${runId}`, () => loadRunClassifier(deps.runs, runId, (info) => deps.extractors.tfjs(info)));
-      return { classifier, source: `run ${runId}` };
-    }
-    const info = await deps.models.resolve(modelId as string);
-    return { classifier: await classifiers.get(`model|${info.id}`, () => loadLabelledModelClassifier(info)), source: info.name };
-  };
+  const classifierFor = classifierLoader(deps);
 
   return {
     labelFolder: async ({ path: requested, runId, modelId, topK = DEFAULTS.topK }) => {
