@@ -71,7 +71,9 @@ export class HealthState {
     try {
       const [report, fixes] = await Promise.all([api.getAudit({ datasetId }), api.listFixes({ datasetId })]);
       if (this.#datasetId !== datasetId) return;
-      if (report) this.#report = report;
+      // A fix's own reply may already have brought a newer recheck than this answer (the view
+      // reloads on `dataset.changed`, which a fix sends before its recheck ends): keep the newest.
+      if (report && (!this.#report || report.createdAt >= this.#report.createdAt)) this.#report = report;
       this.#fixes = fixes;
     } catch (error) {
       handleError(error, 'Data health');
