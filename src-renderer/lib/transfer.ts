@@ -6,6 +6,7 @@
  */
 import { CoreError, TRANSFER_ROUTES, UPLOAD_LIMITS, isUploadImage, uploadPathProblem, type UploadResult } from '../../src-main/api/contract.js';
 import { readToken } from './api.js';
+import { downloadBlob } from './download.js';
 
 /** One file to send and its path below the upload (`flower_photos/daisy/1.jpg`: the chosen folder first). */
 export type UploadEntry = { file: File; path: string };
@@ -135,23 +136,11 @@ export function entriesFromDrop(dataTransfer: DataTransfer): Promise<UploadEntry
   return Promise.all((roots as FsEntry[]).map(walk)).then((lists) => lists.flat());
 }
 
-/** Saves `blob` as a download called `fileName`. */
-export function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 /** Downloads an export folder (as Export reported it) as `<folder>.zip`. */
 export async function downloadExportZip(dir: string): Promise<void> {
   const response = await fetch(`${location.origin}${TRANSFER_ROUTES.exportZip}?dir=${encodeURIComponent(dir)}`, { headers: authHeaders() });
   if (!response.ok) await reply(response, 'Download');
   const disposition = response.headers.get('content-disposition') ?? '';
   const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'export.zip';
-  saveBlob(await response.blob(), fileName);
+  downloadBlob(await response.blob(), fileName);
 }

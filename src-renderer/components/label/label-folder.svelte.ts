@@ -5,6 +5,7 @@
 import type { LabelFolderProgress, LabelFolderResult, LabelFolderRow } from '../../../src-main/api/contract.js';
 import { DEFAULTS } from '../../../src-main/api/wire.js';
 import { api, CoreError, handleError, onEvent } from '../../lib/api.js';
+import { downloadText } from '../../lib/download.js';
 import type { ClassifyTarget } from '../../lib/state/classify.svelte.js';
 
 /** How the table is ordered. `uncertain` and `margin` put the images to review (or label) next first. */
@@ -163,14 +164,7 @@ export class LabelFolderState {
     if (!result) return;
     try {
       const file = await api.exportLabelFolderCsv({ jobId: result.jobId });
-      const url = URL.createObjectURL(new Blob([file.text], { type: file.mimeType }));
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = file.fileName;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadText(file.text, file.fileName, file.mimeType);
     } catch (error) {
       handleError(error, 'Export CSV');
     }

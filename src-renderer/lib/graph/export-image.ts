@@ -1,22 +1,4 @@
-/** Browser-side file output for the viewer: save text/blobs as downloads, rasterise SVG to PNG. */
-
-/** Saves `data` as a file download named `fileName` (a Blob URL on a temporary link). */
-export function downloadBlob(data: Blob, fileName: string): void {
-  const url = URL.createObjectURL(data);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.rel = 'noopener';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** Saves text (CSV, JSON, SVG…) as a download. */
-export function downloadText(text: string, fileName: string, mimeType: string): void {
-  downloadBlob(new Blob([text], { type: mimeType }), fileName);
-}
+/** Browser-side image output for the graph viewer: file names and SVG → PNG (downloads: ../download.ts). */
 
 /**
  * Rasterises an SVG document to PNG: draws the SVG (as a Blob image, which never taints the

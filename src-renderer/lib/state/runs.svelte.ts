@@ -1,6 +1,7 @@
 /** Training runs on disk: the list, per-run colours, details (metrics, evaluation) and exports. */
 import type { ExportResult, RunDetail, RunSummary, ScalarFormat } from '../../../src-main/api/contract.js';
 import { api, handleError, onEvent } from '../api.js';
+import { downloadText } from '../download.js';
 import { toasts } from './toasts.svelte.js';
 
 /** Distinct line colours (Tableau 10), assigned to runs in creation order. */
@@ -169,14 +170,7 @@ export class RunsState {
     if (runIds.length === 0) return;
     try {
       const file = await api.exportScalars({ runIds, format });
-      const url = URL.createObjectURL(new Blob([file.text], { type: file.mimeType }));
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = file.fileName;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadText(file.text, file.fileName, file.mimeType);
     } catch (error) {
       handleError(error, 'Export scalars');
     }
